@@ -1,0 +1,188 @@
+"""Validation of hyper-parameters and of text input.
+
+Parameters are checked in ``fit`` against a ``_parameter_constraints`` mapping, in
+the style of scikit-learn. We keep our own small implementation because
+scikit-learn's is private API that changes between releases.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """Raised when a hyper-parameter has a value it does not accept.
+
+    It subclasses both ``ValueError`` and ``TypeError``, as scikit-learn's own
+    ``InvalidParameterError`` does, so that either can be caught.
+    """
+
+
+class Interval:
+    """Numbers of one kind (``Integral`` or ``Real``) within bounds."""
+
+    def __init__(self, kind, left, right, closed="both"):
+        self.kind = kind
+        self.left = left
+        self.right = right
+        self.closed = closed
+
+    def is_satisfied_by(self, value):
+        if isinstance(value, bool | np.bool_) or not isinstance(value, self.kind):
+            return False
+        if isinstance(value, Real) and math.isnan(value):
+            return False
+        left_ok = (
+            self.left is None
+            or value > self.left
+            or (value == self.left and self.closed in ("left", "both"))
+        )
+        right_ok = (
+            self.right is None
+            or value < self.right
+            or (value == self.right and self.closed in ("right", "both"))
+        )
+        return left_ok and right_ok
+
+    def __str__(self):
+        kind = "an int" if self.kind is Integral else "a float"
+        left_bracket = "[" if self.closed in ("left", "both") else "("
+        right_bracket = "]" if self.closed in ("right", "both") else ")"
+        left = "-inf" if self.left is None else self.left
+        right = "inf" if self.right is None else self.right
+        return f"{kind} in the range {left_bracket}{left}, {right}{right_bracket}"
+
+
+class Options:
+    """One of a fixed set of values, typically strings."""
+
+    def __init__(self, *values):
+        self.values = values
+
+    def is_satisfied_by(self, value):
+        return isinstance(value, str | bool) and value in self.values
+
+    def __str__(self):
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+class InstanceOf:
+    """An instance of one or more types."""
+
+    def __init__(self, types, description):
+        self.types = types
+        self.description = description
+
+    def is_satisfied_by(self, value):
+        return isinstance(value, self.types)
+
+    def __str__(self):
+        return self.description
+
+
+class IsNone:
+    def is_satisfied_by(self, value):
+        return value is None
+
+    def __str__(self):
+        return "None"
+
+
+class IsCallable:
+    def is_satisfied_by(self, value):
+        return callable(value)
+
+    def __str__(self):
+        return "a callable"
+
+
+BOOLEAN = InstanceOf((bool, np.bool_), "a bool")
+RANDOM_STATE = (
+    IsNone(),
+    Interval(Integral, 0, 2**32 - 1),
+    InstanceOf(np.random.RandomState, "a numpy RandomState"),
+)
+
+
+def validate_params(estimator, constraints):
+    """Check each parameter named in ``constraints`` on ``estimator``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the first parameter whose value no constraint accepts, what it
+        accepts, and the value it got.
+    """
+    for name, allowed in constraints.items():
+        value = getattr(estimator, name)
+        if any(constraint.is_satisfied_by(value) for constraint in allowed):
+            continue
+        accepted = " or ".join(str(constraint) for constraint in allowed)
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {type(estimator).__name__} must be "
+            f"{accepted}. Got {value!r} instead."
+        )
+
+
+def check_texts(X, name="X"):
+    """Return ``X`` as a list of ``str``, or explain why it is not texts.
+
+    Accepts a list, tuple, 1-D numpy array, pandas Series, one-column DataFrame
+    or 2-D array, or any other non-string iterable of strings.
+    """
+    if isinstance(X, str | bytes):
+        raise TypeError(
+            f"{name} must be a sequence of texts, one per sample, but got a single "
+            f"{type(X).__name__}. Wrap it in a list: [text]."
+        )
+    if isinstance(X, dict | set | frozenset):
+        raise TypeError(
+            f"{name} must be an ordered sequence of texts, got a {type(X).__name__}."
+        )
+    if hasattr(X, "columns") and hasattr(X, "iloc"):
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"{name} is a DataFrame with {X.shape[1]} columns; expected exactly "
+                "one column of texts. Select the text column, e.g. df['text']."
+            )
+        X = X.iloc[:, 0]
+    if isinstance(X, np.ndarray):
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        elif X.ndim != 1:
+            raise ValueError(
+                f"{name} must be 1-dimensional (one text per sample), got an array "
+                f"of shape {X.shape}."
+            )
+    try:
+        texts = list(X)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a sequence of texts, got {type(X).__name__}."
+        ) from None
+    if not texts:
+        raise ValueError(f"{name} is empty: at least one text is needed.")
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise _not_a_text_error(name, index, text)
+    return texts
+
+
+def _not_a_text_error(name, index, item):
+    where = f"{name}[{index}]"
+    if item is None:
+        return ValueError(f"{where} is None (a missing value); expected a str.")
+    if isinstance(item, float) and math.isnan(item):
+        return ValueError(f"{where} is NaN (a missing value); expected a str.")
+    if isinstance(item, bytes | bytearray):
+        return TypeError(
+            f"{where} is {type(item).__name__}; expected a str. Decode it first, "
+            "e.g. text.decode('utf-8')."
+        )
+    if isinstance(item, list | tuple | np.ndarray):
+        return TypeError(
+            f"{where} is a {type(item).__name__}, not a str: {name} must hold one "
+            "text per sample, not nested sequences."
+        )
+    return TypeError(f"{where} has type {type(item).__name__}; expected a str.")

@@ -1,0 +1,792 @@
+"""Recurrent text classifiers as scikit-learn estimators."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+from skorch.callbacks import EarlyStopping, GradientNormClipping
+
+from ._device import generator_devices, resolve_device
+from ._net import RNNNet
+from ._validation import (
+    BOOLEAN,
+    RANDOM_STATE,
+    InstanceOf,
+    Interval,
+    IsNone,
+    Options,
+    check_texts,
+    validate_params,
+)
+from .batching import BatchIterator, EncodedTexts
+from .modules import POOLINGS, RNN_CELLS, RNNModule
+from .text import DEFAULT_TOKEN_PATTERN, UNKNOWN_ID, TextVectorizer
+
+OPTIMIZERS = {
+    "adam": (torch.optim.Adam, {}),
+    "adamw": (torch.optim.AdamW, {}),
+    "sgd": (torch.optim.SGD, {"momentum": 0.9}),
+    "rmsprop": (torch.optim.RMSprop, {}),
+}
+
+# The largest batch used for prediction; each batch holds texts of similar
+# lengths, so a large one wastes little on padding.
+PREDICT_BATCH_SIZE = 256
+
+HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc", "dur")
+
+
+class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
+    """Network and training parameters, and fitting on token ids."""
+
+    _parameter_constraints = {
+        "embedding_dim": [Interval(Integral, 1, None)],
+        "hidden_size": [Interval(Integral, 1, None)],
+        "num_layers": [Interval(Integral, 1, None)],
+        "cell": [Options(*RNN_CELLS)],
+        "bidirectional": [BOOLEAN],
+        "dropout": [Interval(Real, 0, 1, "left")],
+        "pooling": [Options(*POOLINGS)],
+        "lr": [Interval(Real, 0, None, "neither")],
+        "batch_size": [Interval(Integral, 1, None)],
+        "max_epochs": [Interval(Integral, 1, None)],
+        "optimizer": [Options(*OPTIMIZERS)],
+        "weight_decay": [Interval(Real, 0, None, "left")],
+        "clip_grad_norm": [Interval(Real, 0, None, "neither"), IsNone()],
+        "early_stopping": [BOOLEAN],
+        "validation_fraction": [Interval(Real, 0, 1, "neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None)],
+        "class_weight": [
+            Options("balanced"),
+            InstanceOf(dict, "a dict of label to weight"),
+            IsNone(),
+        ],
+        "device": [InstanceOf((str, torch.device), "'auto', 'cpu', 'cuda'")],
+        "random_state": list(RANDOM_STATE),
+        "verbose": [Interval(Integral, 0, None)],
+        "warm_start": [BOOLEAN],
+    }
+
+    def __init__(
+        self,
+        *,
+        embedding_dim=100,
+        hidden_size=128,
+        num_layers=1,
+        cell="lstm",
+        bidirectional=True,
+        dropout=0.2,
+        pooling="max",
+        lr=1e-3,
+        batch_size=32,
+        max_epochs=10,
+        optimizer="adam",
+        weight_decay=0.0,
+        clip_grad_norm=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=3,
+        class_weight=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.embedding_dim = embedding_dim
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.pooling = pooling
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.clip_grad_norm = clip_grad_norm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _fit_ids(self, ids, y, sample_weight):
+        """Train the network on token ids; ``self.classes_`` must be set."""
+        y_index = np.searchsorted(self.classes_, y)
+        weights = _training_weights(y, sample_weight, self.class_weight)
+        device = resolve_device(self.device)
+        seed = _draw_seed(self.random_state)
+        with torch.random.fork_rng(devices=generator_devices(device)):
+            torch.manual_seed(seed)
+            train, valid = self._split(ids, y_index, weights, seed)
+            if self._continues_training():
+                self.net_.set_params(device=device, verbose=self.verbose)
+                self.net_.callbacks = self._callbacks()
+                self.net_.initialize_callbacks()
+                self.net_.train_split = _fixed_split(valid)
+                self.net_.partial_fit(train, None, epochs=self.max_epochs)
+            else:
+                self.net_ = self._build_net(device, valid)
+                self.net_.fit(train, None)
+        self._forget_training_data()
+        self.history_ = [
+            {key: row[key] for key in HISTORY_KEYS if key in row}
+            for row in self.net_.history
+        ]
+        self.n_epochs_ = len(self.history_)
+        return self
+
+    def _continues_training(self):
+        return self.warm_start and hasattr(self, "net_")
+
+    def _split(self, ids, y_index, weights, seed):
+        if not self.early_stopping:
+            return EncodedTexts(ids, y_index, weights), None
+        n_classes = len(self.classes_)
+        n_valid = int(np.ceil(self.validation_fraction * len(y_index)))
+        if n_valid < n_classes or len(y_index) - n_valid < n_classes:
+            raise ValueError(
+                f"early_stopping needs a validation split of "
+                f"validation_fraction={self.validation_fraction} that holds every "
+                f"one of the {n_classes} classes, and a training part that does "
+                f"too; with {len(y_index)} samples the split has {n_valid} "
+                "validation samples. Use more data, a larger validation_fraction "
+                "or early_stopping=False."
+            )
+        try:
+            train_index, valid_index = train_test_split(
+                np.arange(len(y_index)),
+                test_size=n_valid,
+                stratify=y_index,
+                random_state=np.random.RandomState(seed),
+            )
+        except ValueError as error:
+            raise ValueError(
+                "early_stopping could not make a stratified validation split "
+                f"(validation_fraction={self.validation_fraction}): {error}"
+            ) from None
+        weights_of = (lambda index: None) if weights is None else weights.__getitem__
+        return (
+            EncodedTexts(ids[train_index], y_index[train_index], weights_of(train_index)),
+            EncodedTexts(ids[valid_index], y_index[valid_index], weights_of(valid_index)),
+        )
+
+    def _build_net(self, device, valid):
+        optimizer, optimizer_defaults = OPTIMIZERS[self.optimizer]
+        optimizer_params = {
+            f"optimizer__{name}": value for name, value in optimizer_defaults.items()
+        }
+        pin_memory = device.startswith("cuda")
+        return RNNNet(
+            module=RNNModule,
+            module__n_tokens=self.n_tokens_,
+            module__n_classes=len(self.classes_),
+            module__embedding_dim=self.embedding_dim,
+            module__hidden_size=self.hidden_size,
+            module__num_layers=self.num_layers,
+            module__cell=self.cell,
+            module__bidirectional=self.bidirectional,
+            module__dropout=self.dropout,
+            module__pooling=self.pooling,
+            criterion=torch.nn.CrossEntropyLoss,
+            criterion__reduction="none",
+            optimizer=optimizer,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            **optimizer_params,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            iterator_train=BatchIterator,
+            iterator_train__shuffle=True,
+            iterator_train__pin_memory=pin_memory,
+            iterator_valid=BatchIterator,
+            iterator_valid__pin_memory=pin_memory,
+            train_split=_fixed_split(valid),
+            classes=list(range(len(self.classes_))),
+            callbacks=self._callbacks(),
+            device=device,
+            verbose=self.verbose,
+        )
+
+    def _callbacks(self):
+        callbacks = []
+        if self.clip_grad_norm is not None:
+            callbacks.append(
+                ("gradient_clipping", GradientNormClipping(self.clip_grad_norm))
+            )
+        if self.early_stopping:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss",
+                        patience=self.n_iter_no_change,
+                        load_best=True,
+                        sink=print if self.verbose else _discard,
+                    ),
+                )
+            )
+        return callbacks
+
+    def _forget_training_data(self):
+        """Drop what the net holds only for training, so pickles stay small."""
+        self.net_.train_split = None
+        for _, callback in self.net_.callbacks_:
+            if isinstance(callback, EarlyStopping):
+                callback.best_model_weights_ = None
+
+    def _predict_proba_ids(self, ids):
+        check_is_fitted(self, "net_")
+        ids = np.where(ids < self.n_tokens_, ids, UNKNOWN_ID)
+        data = EncodedTexts(ids)
+        module = self.net_.module_
+        module.eval()
+        # Longest texts first, so each batch is trimmed to similar lengths.
+        order = torch.argsort(data.lengths, descending=True, stable=True)
+        batch_size = max(self.batch_size, PREDICT_BATCH_SIZE)
+        proba = np.empty((len(data), len(self.classes_)), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(data), batch_size):
+                index = order[start : start + batch_size]
+                inputs, _ = data.batch(index)
+                logits = self.net_.infer(inputs)
+                proba[index.numpy()] = torch.softmax(logits, dim=1).cpu().numpy()
+        return proba
+
+    def _check_targets(self, y, n_samples, sample_weight):
+        y = column_or_1d(y, warn=True)
+        if len(y) != n_samples:
+            raise ValueError(
+                f"X and y have different lengths: {n_samples} samples in X and "
+                f"{len(y)} in y."
+            )
+        check_classification_targets(y)
+        if self._continues_training():
+            unseen = np.setdiff1d(y, self.classes_)
+            if unseen.size:
+                raise ValueError(
+                    f"warm_start=True continues a fit made with classes "
+                    f"{self.classes_.tolist()}, but y holds new labels "
+                    f"{unseen.tolist()}."
+                )
+        else:
+            self.classes_ = np.unique(y)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    "y holds a single class "
+                    f"({self.classes_[0]!r}); a classifier needs at least 2 classes."
+                )
+        return y, _check_sample_weight(sample_weight, n_samples)
+
+    def _predict_from_proba(self, proba):
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+class RNNClassifier(_BaseRNNClassifier):
+    """Recurrent neural network classifier on sequences of token ids.
+
+    The id-level half of :class:`RNNTextClassifier`: it takes the output of
+    :class:`~sklearn_rnn.TextVectorizer` (or any right-padded matrix of
+    non-negative integer ids, 0 being padding), so that a ``Pipeline`` can tune
+    both steps with nested parameters::
+
+        Pipeline([("vec", TextVectorizer()), ("rnn", RNNClassifier())])
+
+    Parameters
+    ----------
+    embedding_dim : int, default=100
+        Size of the token embeddings.
+    hidden_size : int, default=128
+        Size of the recurrent state, per direction.
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+    cell : {"lstm", "gru", "rnn"}, default="lstm"
+        The recurrent layer: LSTM, GRU, or an Elman RNN with tanh.
+    bidirectional : bool, default=True
+        Also read each text backwards and join both readings.
+    dropout : float in [0, 1), default=0.2
+        Dropout between stacked recurrent layers and before the output layer.
+    pooling : {"max", "mean", "last"}, default="max"
+        How the states along a text become one vector: their maximum or mean
+        over the text's real tokens, or the final state (the forward state at
+        the last token joined, when bidirectional, with the backward state at
+        the first token). Padding never takes part.
+    lr : float, default=1e-3
+        Learning rate.
+    batch_size : int, default=32
+        Texts per training batch.
+    max_epochs : int, default=10
+        Passes over the training data (fewer with early stopping).
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
+        The optimizer; ``"sgd"`` uses momentum 0.9.
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled for ``"adamw"``).
+    clip_grad_norm : float or None, default=5.0
+        Rescale gradients whose global norm exceeds this; None disables it.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified),
+        stop when its loss has not improved for ``n_iter_no_change`` epochs,
+        and keep the weights of the best epoch.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the training data held out for early stopping. Only used
+        when ``early_stopping=True``.
+    n_iter_no_change : int, default=3
+        Epochs without improvement of the validation loss before stopping.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn; they multiply
+        ``sample_weight``.
+    device : str or torch.device, default="auto"
+        Where to train: ``"auto"`` takes a CUDA GPU when one is available and
+        the CPU otherwise; ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation
+        split. With an int, two fits on the same data give the same model on
+        the CPU. The global random generators are left untouched either way.
+    verbose : int, default=0
+        0 prints nothing; 1 prints a line per epoch.
+    warm_start : bool, default=False
+        When fitted already, continue training the same network (and keep the
+        vocabulary and classes) for ``max_epochs`` more epochs instead of
+        starting anew. Network sizes set since the first fit are ignored.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_tokens_ : int
+        Size of the id space the network was built for; larger ids seen at
+        prediction time are read as the unknown token (id 1).
+    net_ : skorch.NeuralNetClassifier
+        The trained skorch net; ``net_.module_`` is the PyTorch module.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``dur`` (seconds) and, with early
+        stopping, ``valid_loss`` and ``valid_acc``.
+    n_epochs_ : int
+        Number of epochs trained, over all warm-started fits.
+
+    See Also
+    --------
+    RNNTextClassifier : The same model on raw texts.
+    TextVectorizer : Turns texts into the ids this model reads.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on token ids.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, max_length)
+            Right-padded token ids, non-negative integers, 0 being padding.
+        y : array-like of shape (n_samples,)
+            Labels of any hashable type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss.
+
+        Returns
+        -------
+        self : RNNClassifier
+            The fitted classifier.
+        """
+        validate_params(self, self._parameter_constraints)
+        ids = _check_ids(X)
+        y, sample_weight = self._check_targets(y, len(ids), sample_weight)
+        if not self._continues_training():
+            self.n_tokens_ = max(int(ids.max()) + 1, UNKNOWN_ID + 1)
+        return self._fit_ids(ids, y, sample_weight)
+
+    def predict_proba(self, X):
+        """Class probabilities of token-id sequences.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, max_length)
+            Right-padded token ids.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; rows sum to 1.
+        """
+        check_is_fitted(self, "net_")
+        return self._predict_proba_ids(_check_ids(X))
+
+    def predict(self, X):
+        """Predict the class of token-id sequences.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, max_length)
+            Right-padded token ids.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        return self._predict_from_proba(self.predict_proba(X))
+
+
+class RNNTextClassifier(_BaseRNNClassifier):
+    """Recurrent neural network classifier on raw texts.
+
+    Fits a :class:`~sklearn_rnn.TextVectorizer` and an RNN (embedding, LSTM,
+    GRU or plain RNN, optionally stacked and bidirectional, pooling over the
+    real tokens, linear output) trained with skorch, from one flat set of
+    parameters that ``GridSearchCV`` can tune together.
+
+    Parameters
+    ----------
+    max_features : int or None, default=50000
+        Keep at most this many tokens in the vocabulary, the most frequent.
+    min_df : int or float, default=1
+        Ignore tokens found in fewer texts than this (a count, or a proportion
+        when a float in (0, 1]).
+    max_len : int or None, default=256
+        Read at most this many tokens of each text; None reads all of them.
+    lowercase : bool, default=True
+        Lowercase texts before tokenizing.
+    token_pattern : str, default=r"(?u)\\w+|[^\\w\\s]"
+        Regular expression for tokens: by default runs of word characters and
+        single punctuation marks.
+    tokenizer : callable or None, default=None
+        Function from a text to its list of tokens; overrides
+        ``token_pattern``. Must be picklable (not a lambda) for the model to be
+        saved or used with ``n_jobs`` > 1.
+    analyzer : {"word", "char"}, default="word"
+        Word tokens or single characters.
+    truncation : {"post", "pre"}, default="post"
+        Which end of a text longer than ``max_len`` is cut.
+    embedding_dim : int, default=100
+        Size of the token embeddings.
+    hidden_size : int, default=128
+        Size of the recurrent state, per direction.
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+    cell : {"lstm", "gru", "rnn"}, default="lstm"
+        The recurrent layer: LSTM, GRU, or an Elman RNN with tanh.
+    bidirectional : bool, default=True
+        Also read each text backwards and join both readings.
+    dropout : float in [0, 1), default=0.2
+        Dropout between stacked recurrent layers and before the output layer.
+    pooling : {"max", "mean", "last"}, default="max"
+        How the states along a text become one vector: their maximum or mean
+        over the text's real tokens, or the final state (the forward state at
+        the last token joined, when bidirectional, with the backward state at
+        the first token). Padding never takes part.
+    lr : float, default=1e-3
+        Learning rate.
+    batch_size : int, default=32
+        Texts per training batch.
+    max_epochs : int, default=10
+        Passes over the training data (fewer with early stopping).
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
+        The optimizer; ``"sgd"`` uses momentum 0.9.
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled for ``"adamw"``).
+    clip_grad_norm : float or None, default=5.0
+        Rescale gradients whose global norm exceeds this; None disables it.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified),
+        stop when its loss has not improved for ``n_iter_no_change`` epochs,
+        and keep the weights of the best epoch.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the training data held out for early stopping. Only used
+        when ``early_stopping=True``.
+    n_iter_no_change : int, default=3
+        Epochs without improvement of the validation loss before stopping.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn; they multiply
+        ``sample_weight``.
+    device : str or torch.device, default="auto"
+        Where to train: ``"auto"`` takes a CUDA GPU when one is available and
+        the CPU otherwise; ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation
+        split. With an int, two fits on the same data give the same model on
+        the CPU. The global random generators are left untouched either way.
+    verbose : int, default=0
+        0 prints nothing; 1 prints a line per epoch.
+    warm_start : bool, default=False
+        When fitted already, continue training the same network with the same
+        vocabulary and classes for ``max_epochs`` more epochs instead of
+        starting anew. Text and size parameters set since the first fit are
+        ignored.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    vectorizer_ : TextVectorizer
+        The fitted vectorizer.
+    n_tokens_ : int
+        Size of the id space: the vocabulary plus padding and unknown.
+    net_ : skorch.NeuralNetClassifier
+        The trained skorch net; ``net_.module_`` is the PyTorch module.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``dur`` (seconds) and, with early
+        stopping, ``valid_loss`` and ``valid_acc``.
+    n_epochs_ : int
+        Number of epochs trained, over all warm-started fits.
+
+    See Also
+    --------
+    RNNClassifier : The same model on token ids, for use in a ``Pipeline``.
+    TextVectorizer : The tokenizer and vocabulary used here.
+
+    Examples
+    --------
+    >>> from sklearn_rnn import RNNTextClassifier
+    >>> texts = ["a great film", "a dull film", "great acting", "dull plot"] * 10
+    >>> labels = ["pos", "neg", "pos", "neg"] * 10
+    >>> clf = RNNTextClassifier(hidden_size=16, max_epochs=20, random_state=0)
+    >>> clf.fit(texts, labels).predict(["great plot"])
+    array(['pos'], dtype='<U3')
+    """
+
+    _parameter_constraints = {
+        **TextVectorizer._parameter_constraints,
+        **_BaseRNNClassifier._parameter_constraints,
+    }
+
+    def __init__(
+        self,
+        *,
+        max_features=50_000,
+        min_df=1,
+        max_len=256,
+        lowercase=True,
+        token_pattern=DEFAULT_TOKEN_PATTERN,
+        tokenizer=None,
+        analyzer="word",
+        truncation="post",
+        embedding_dim=100,
+        hidden_size=128,
+        num_layers=1,
+        cell="lstm",
+        bidirectional=True,
+        dropout=0.2,
+        pooling="max",
+        lr=1e-3,
+        batch_size=32,
+        max_epochs=10,
+        optimizer="adam",
+        weight_decay=0.0,
+        clip_grad_norm=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=3,
+        class_weight=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            embedding_dim=embedding_dim,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            cell=cell,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            pooling=pooling,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            clip_grad_norm=clip_grad_norm,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            class_weight=class_weight,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
+        self.max_features = max_features
+        self.min_df = min_df
+        self.max_len = max_len
+        self.lowercase = lowercase
+        self.token_pattern = token_pattern
+        self.tokenizer = tokenizer
+        self.analyzer = analyzer
+        self.truncation = truncation
+
+    def fit(self, X, y, sample_weight=None):
+        """Learn the vocabulary and train the network.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts: a list, tuple, 1-D array, pandas Series or one-column
+            DataFrame.
+        y : array-like of shape (n_samples,)
+            Labels of any hashable type (str, int, bool...).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each text in the loss.
+
+        Returns
+        -------
+        self : RNNTextClassifier
+            The fitted classifier.
+        """
+        validate_params(self, self._parameter_constraints)
+        texts = check_texts(X)
+        y, sample_weight = self._check_targets(y, len(texts), sample_weight)
+        if self._continues_training():
+            ids = self.vectorizer_.transform(texts)
+        else:
+            self.vectorizer_ = TextVectorizer(
+                **{name: getattr(self, name) for name in _TEXT_PARAMETERS}
+            )
+            ids = self.vectorizer_.fit_transform(texts)
+            self.n_tokens_ = len(self.vectorizer_.vocabulary_) + UNKNOWN_ID + 1
+        return self._fit_ids(ids, y, sample_weight)
+
+    def predict_proba(self, X):
+        """Class probabilities of texts.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; rows sum to 1.
+        """
+        check_is_fitted(self, "net_")
+        return self._predict_proba_ids(self.vectorizer_.transform(X))
+
+    def predict(self, X):
+        """Predict the class of texts.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``, of the type they had in ``fit``.
+        """
+        return self._predict_from_proba(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+_TEXT_PARAMETERS = tuple(TextVectorizer._parameter_constraints)
+
+
+def _check_ids(X):
+    """Return token ids as an int64 array, or explain why they are not."""
+    if isinstance(X, str) or (
+        isinstance(X, list | tuple) and X and isinstance(X[0], str)
+    ):
+        raise TypeError(
+            "RNNClassifier takes token ids, not texts; use RNNTextClassifier, or "
+            "put a TextVectorizer before it in a Pipeline."
+        )
+    try:
+        ids = np.asarray(X)
+    except ValueError:
+        raise ValueError(
+            "X must be a 2-D array of token ids, right-padded with 0 to equal "
+            "lengths; got rows of different lengths."
+        ) from None
+    if ids.ndim != 2 or ids.shape[0] == 0 or ids.shape[1] == 0:
+        raise ValueError(
+            f"X must be a non-empty 2-D array of token ids, got shape {ids.shape}."
+        )
+    if np.issubdtype(ids.dtype, np.floating) and np.all(np.mod(ids, 1) == 0):
+        ids = ids.astype(np.int64)
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError(
+            f"X must hold integer token ids, got an array of dtype {ids.dtype}."
+        )
+    if ids.min() < 0:
+        raise ValueError("X holds negative token ids; ids must be >= 0.")
+    if np.any((ids[:, :-1] == 0) & (ids[:, 1:] != 0)):
+        raise ValueError(
+            "X must be right-padded: id 0 (padding) is followed by a token in "
+            "some row."
+        )
+    return ids.astype(np.int64, copy=False)
+
+
+def _check_sample_weight(sample_weight, n_samples):
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim != 1 or len(weights) != n_samples:
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one weight per "
+            f"sample, got shape {weights.shape}."
+        )
+    if not np.all(np.isfinite(weights)) or weights.min() < 0:
+        raise ValueError("sample_weight must be finite and non-negative.")
+    if weights.sum() == 0:
+        raise ValueError("sample_weight sums to 0: no sample would be learnt.")
+    return weights
+
+
+def _training_weights(y, sample_weight, class_weight):
+    """Per-sample loss weights, scaled to mean 1, or None when all are equal.
+
+    Scaling to mean 1 keeps the loss (and so the useful learning rate) on the
+    same scale whatever the weights' units.
+    """
+    weights = compute_sample_weight(class_weight, y) if class_weight else None
+    if sample_weight is not None:
+        weights = sample_weight if weights is None else weights * sample_weight
+    if weights is None or np.all(weights == weights[0]):
+        return None
+    return weights / weights.mean()
+
+
+def _draw_seed(random_state):
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _fixed_split(valid):
+    """A skorch ``train_split`` returning our own validation set, or None."""
+    if valid is None:
+        return None
+    return _PredefinedSplit(valid)
+
+
+class _PredefinedSplit:
+    def __init__(self, valid):
+        self.valid = valid
+
+    def __call__(self, dataset, y=None, **kwargs):
+        return dataset, self.valid
+
+
+def _discard(*args, **kwargs):
+    pass
+

@@ -1,0 +1,299 @@
+"""Turning raw texts into padded matrices of token ids."""
+
+import re
+from collections import Counter
+from itertools import chain
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import (
+    BOOLEAN,
+    InstanceOf,
+    Interval,
+    IsCallable,
+    IsNone,
+    Options,
+    check_texts,
+    validate_params,
+)
+
+PAD_ID = 0
+UNKNOWN_ID = 1
+PAD_TOKEN = "<pad>"
+UNKNOWN_TOKEN = "<unk>"
+FIRST_TOKEN_ID = 2
+
+DEFAULT_TOKEN_PATTERN = r"(?u)\w+|[^\w\s]"
+
+
+class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Map texts to right-padded sequences of token ids.
+
+    The vocabulary is learnt in :meth:`fit`: the ``max_features`` most frequent
+    tokens that occur in at least ``min_df`` texts. :meth:`transform` then turns
+    each text into the ids of its tokens, in order. Id 0 is padding and id 1 the
+    unknown token (any token outside the vocabulary); known tokens have ids from
+    2 on, the most frequent first.
+
+    Parameters
+    ----------
+    max_features : int or None, default=None
+        Keep at most this many tokens, the most frequent ones; ties are broken
+        alphabetically so the vocabulary is deterministic. None keeps all.
+    min_df : int or float, default=1
+        Ignore tokens that occur in fewer texts than this: an int is a count of
+        texts, a float in (0, 1] a proportion of them.
+    max_len : int or None, default=256
+        Keep at most this many tokens of a text; None keeps all of them.
+    lowercase : bool, default=True
+        Lowercase texts before tokenizing.
+    token_pattern : str, default=r"(?u)\\w+|[^\\w\\s]"
+        Regular expression whose matches are the tokens when ``analyzer="word"``
+        and ``tokenizer`` is None. The default keeps every run of word
+        characters (in any script) and every punctuation mark as a token:
+        ``"Don't!"`` gives ``["don", "'", "t", "!"]``.
+    tokenizer : callable or None, default=None
+        A function from a (lowercased, if ``lowercase``) text to a list of
+        string tokens. Overrides ``token_pattern``.
+    analyzer : {"word", "char"}, default="word"
+        Whether tokens are words (per ``token_pattern`` or ``tokenizer``) or
+        single characters, whitespace included.
+    truncation : {"post", "pre"}, default="post"
+        Which end of a text longer than ``max_len`` is cut: ``"post"`` keeps
+        the beginning, ``"pre"`` keeps the end.
+
+    Attributes
+    ----------
+    vocabulary_ : dict
+        Token to id, ids from 2 on.
+
+    See Also
+    --------
+    sklearn.feature_extraction.text.CountVectorizer : Bag-of-words counts.
+
+    Notes
+    -----
+    A text with no token at all (empty, or only whitespace) is represented as a
+    single unknown token, so that every row holds at least one real position.
+
+    Examples
+    --------
+    >>> from sklearn_rnn import TextVectorizer
+    >>> vec = TextVectorizer().fit(["a good film", "a bad film"])
+    >>> vec.transform(["a good plot"])
+    array([[2, 5, 1]])
+    """
+
+    _parameter_constraints = {
+        "max_features": [Interval(Integral, 1, None), IsNone()],
+        "min_df": [Interval(Integral, 1, None), Interval(Real, 0, 1, "right")],
+        "max_len": [Interval(Integral, 1, None), IsNone()],
+        "lowercase": [BOOLEAN],
+        "token_pattern": [InstanceOf(str, "a str (a regular expression)")],
+        "tokenizer": [IsCallable(), IsNone()],
+        "analyzer": [Options("word", "char")],
+        "truncation": [Options("post", "pre")],
+    }
+
+    def __init__(
+        self,
+        *,
+        max_features=None,
+        min_df=1,
+        max_len=256,
+        lowercase=True,
+        token_pattern=DEFAULT_TOKEN_PATTERN,
+        tokenizer=None,
+        analyzer="word",
+        truncation="post",
+    ):
+        self.max_features = max_features
+        self.min_df = min_df
+        self.max_len = max_len
+        self.lowercase = lowercase
+        self.token_pattern = token_pattern
+        self.tokenizer = tokenizer
+        self.analyzer = analyzer
+        self.truncation = truncation
+
+    def fit(self, X, y=None):
+        """Learn the vocabulary of the texts in ``X``.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts: a list, tuple, 1-D array, pandas Series or one-column
+            DataFrame.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TextVectorizer
+            The fitted vectorizer.
+        """
+        validate_params(self, self._parameter_constraints)
+        self._fit_tokens(self._tokenize_all(check_texts(X)))
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Learn the vocabulary and return the ids of ``X``; see :meth:`transform`.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_texts, max_length), dtype int64
+            Token ids, right-padded with 0.
+        """
+        validate_params(self, self._parameter_constraints)
+        tokenized = self._tokenize_all(check_texts(X))
+        self._fit_tokens(tokenized)
+        return self._to_ids(tokenized)
+
+    def transform(self, X):
+        """Turn texts into a right-padded matrix of token ids.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_texts, max_length), dtype int64
+            Row ``i`` holds the ids of the tokens of text ``i``, truncated to
+            ``max_len`` tokens and padded with 0 on the right. ``max_length`` is
+            the number of tokens in the longest (truncated) text.
+        """
+        check_is_fitted(self, "vocabulary_")
+        return self._to_ids(self._tokenize_all(check_texts(X)))
+
+    def inverse_transform(self, X):
+        """Turn ids back into tokens, dropping the padding.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_texts, max_length)
+            Token ids, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        tokens : list of ndarray of str
+            The tokens of each row; unknown ids come back as ``"<unk>"``.
+        """
+        check_is_fitted(self, "vocabulary_")
+        ids = np.asarray(X)
+        if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(
+                "X must be a 2-D array of integer token ids, got an array of shape "
+                f"{ids.shape} and dtype {ids.dtype}."
+            )
+        names = self.get_feature_names_out()
+        if ids.size and (ids.min() < 0 or ids.max() >= len(names)):
+            raise ValueError(
+                f"X holds ids outside the vocabulary's range [0, {len(names) - 1}]."
+            )
+        return [names[row[row != PAD_ID]] for row in ids]
+
+    def get_feature_names_out(self, input_features=None):
+        """Return the token of each id.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        tokens : ndarray of str
+            ``tokens[i]`` is the token with id ``i``: ``"<pad>"`` for 0,
+            ``"<unk>"`` for 1, then the vocabulary, most frequent first.
+        """
+        check_is_fitted(self, "vocabulary_")
+        tokens = [PAD_TOKEN, UNKNOWN_TOKEN, *self.vocabulary_]
+        return np.asarray(tokens, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+    def _tokenize_all(self, texts):
+        """Return the list of tokens of each text."""
+        if self.lowercase:
+            texts = [text.lower() for text in texts]
+        if self.analyzer == "char":
+            return [list(text) for text in texts]
+        if self.tokenizer is not None:
+            return [self._call_tokenizer(i, text) for i, text in enumerate(texts)]
+        findall = _compile_token_pattern(self.token_pattern).findall
+        return [findall(text) for text in texts]
+
+    def _call_tokenizer(self, index, text):
+        tokens = self.tokenizer(text)
+        if not isinstance(tokens, list | tuple) or not all(
+            isinstance(token, str) for token in tokens
+        ):
+            raise TypeError(
+                f"tokenizer must return a list of str; for text {index} it returned "
+                f"{tokens!r:.200}."
+            )
+        return tokens
+
+    def _fit_tokens(self, tokenized):
+        counts = Counter(chain.from_iterable(tokenized))
+        min_documents = self.min_df
+        if isinstance(min_documents, float):
+            min_documents = int(np.ceil(min_documents * len(tokenized)))
+        if min_documents > 1:
+            document_counts = Counter(chain.from_iterable(map(set, tokenized)))
+            counts = Counter(
+                {t: c for t, c in counts.items() if document_counts[t] >= min_documents}
+            )
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        if self.max_features is not None:
+            ranked = ranked[: self.max_features]
+        self.vocabulary_ = {
+            token: token_id
+            for token_id, (token, _) in enumerate(ranked, start=FIRST_TOKEN_ID)
+        }
+
+    def _to_ids(self, tokenized):
+        lookup = self.vocabulary_.get
+        if self.max_len is not None:
+            if self.truncation == "post":
+                tokenized = [tokens[: self.max_len] for tokens in tokenized]
+            else:
+                tokenized = [tokens[-self.max_len :] for tokens in tokenized]
+        rows = [[lookup(token, UNKNOWN_ID) for token in tokens] for tokens in tokenized]
+        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        empty = lengths == 0
+        if empty.any():
+            rows = [row or [UNKNOWN_ID] for row in rows]
+            lengths[empty] = 1
+        ids = np.zeros((len(rows), int(lengths.max())), dtype=np.int64)
+        filled = np.arange(ids.shape[1]) < lengths[:, None]
+        ids[filled] = np.fromiter(
+            chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum())
+        )
+        return ids
+
+
+def _compile_token_pattern(pattern):
+    compiled = re.compile(pattern)
+    if compiled.groups > 1:
+        raise ValueError(
+            f"token_pattern {pattern!r} has {compiled.groups} capturing groups; "
+            "at most one is allowed (use (?:...) for grouping)."
+        )
+    return compiled
