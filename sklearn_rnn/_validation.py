@@ -173,8 +173,11 @@ def _not_a_text_error(name, index, item):
     where = f"{name}[{index}]"
     if item is None:
         return ValueError(f"{where} is None (a missing value); expected a str.")
-    if isinstance(item, float) and math.isnan(item):
-        return ValueError(f"{where} is NaN (a missing value); expected a str.")
+    if (isinstance(item, float) and math.isnan(item)) or type(item).__name__ in (
+        "NAType",
+        "NaTType",
+    ):
+        return ValueError(f"{where} is {item} (a missing value); expected a str.")
     if isinstance(item, bytes | bytearray):
         return TypeError(
             f"{where} is {type(item).__name__}; expected a str. Decode it first, "

@@ -56,8 +56,8 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         characters (in any script) and every punctuation mark as a token:
         ``"Don't!"`` gives ``["don", "'", "t", "!"]``.
     tokenizer : callable or None, default=None
-        A function from a (lowercased, if ``lowercase``) text to a list of
-        string tokens. Overrides ``token_pattern``.
+        A function from a (lowercased, if ``lowercase``) text to a list (or
+        tuple) of string tokens. Overrides ``token_pattern``.
     analyzer : {"word", "char"}, default="word"
         Whether tokens are words (per ``token_pattern`` or ``tokenizer``) or
         single characters, whitespace included.
@@ -252,13 +252,19 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
     def _fit_tokens(self, tokenized):
         counts = Counter(chain.from_iterable(tokenized))
-        min_documents = self.min_df
-        if isinstance(min_documents, float):
-            min_documents = int(np.ceil(min_documents * len(tokenized)))
-        if min_documents > 1:
+        if isinstance(self.min_df, Integral):
+            min_share = self.min_df / len(tokenized)
+        else:
+            min_share = float(self.min_df)
+        # Compare shares, not counts: ceil(0.07 * 100) is 8 in floating point.
+        if min_share > 1 / len(tokenized):
             document_counts = Counter(chain.from_iterable(map(set, tokenized)))
             counts = Counter(
-                {t: c for t, c in counts.items() if document_counts[t] >= min_documents}
+                {
+                    token: count
+                    for token, count in counts.items()
+                    if document_counts[token] / len(tokenized) >= min_share
+                }
             )
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         if self.max_features is not None:
