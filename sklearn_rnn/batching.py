@@ -25,7 +25,7 @@ class EncodedTexts(Dataset):
     """
 
     def __init__(self, ids, y=None, sample_weight=None):
-        self.ids = torch.as_tensor(np.asarray(ids, dtype=np.int64))
+        self.ids = torch.from_numpy(np.require(ids, np.int64, ["C", "W"]))
         self.lengths = (self.ids != 0).sum(dim=1).clamp_(min=1)
         self.y = None if y is None else torch.as_tensor(np.asarray(y, dtype=np.int64))
         self.sample_weight = (
@@ -88,10 +88,7 @@ class BatchIterator:
 
     def __iter__(self):
         n_samples = len(self.dataset)
-        if self.shuffle:
-            order = torch.randperm(n_samples)
-        else:
-            order = torch.arange(n_samples)
+        order = torch.randperm(n_samples) if self.shuffle else torch.arange(n_samples)
         for start in range(0, n_samples, self.batch_size):
             yield self.dataset.batch(
                 order[start : start + self.batch_size], pin_memory=self.pin_memory

@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
@@ -175,10 +176,11 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 "early_stopping could not make a stratified validation split "
                 f"(validation_fraction={self.validation_fraction}): {error}"
             ) from None
-        weights_of = (lambda index: None) if weights is None else weights.__getitem__
-        return (
-            EncodedTexts(ids[train_index], y_index[train_index], weights_of(train_index)),
-            EncodedTexts(ids[valid_index], y_index[valid_index], weights_of(valid_index)),
+        return tuple(
+            EncodedTexts(
+                ids[index], y_index[index], None if weights is None else weights[index]
+            )
+            for index in (train_index, valid_index)
         )
 
     def _build_net(self, device, valid):
@@ -360,9 +362,11 @@ class RNNClassifier(_BaseRNNClassifier):
     verbose : int, default=0
         0 prints nothing; 1 prints a line per epoch.
     warm_start : bool, default=False
-        When fitted already, continue training the same network (and keep the
-        vocabulary and classes) for ``max_epochs`` more epochs instead of
-        starting anew. Network sizes set since the first fit are ignored.
+        When fitted already, continue training the same network, with its
+        vocabulary, classes and optimizer state, for ``max_epochs`` more epochs
+        instead of starting anew. ``max_epochs``, the early-stopping settings,
+        ``clip_grad_norm``, ``device`` and ``verbose`` apply to the continued
+        training; every other parameter keeps its value from the first fit.
 
     Attributes
     ----------
@@ -522,10 +526,11 @@ class RNNTextClassifier(_BaseRNNClassifier):
     verbose : int, default=0
         0 prints nothing; 1 prints a line per epoch.
     warm_start : bool, default=False
-        When fitted already, continue training the same network with the same
-        vocabulary and classes for ``max_epochs`` more epochs instead of
-        starting anew. Text and size parameters set since the first fit are
-        ignored.
+        When fitted already, continue training the same network, with its
+        vocabulary, classes and optimizer state, for ``max_epochs`` more epochs
+        instead of starting anew. ``max_epochs``, the early-stopping settings,
+        ``clip_grad_norm``, ``device`` and ``verbose`` apply to the continued
+        training; every other parameter keeps its value from the first fit.
 
     Attributes
     ----------
@@ -709,6 +714,11 @@ def _check_ids(X):
             "RNNClassifier takes token ids, not texts; use RNNTextClassifier, or "
             "put a TextVectorizer before it in a Pipeline."
         )
+    if sp.issparse(X):
+        raise TypeError(
+            "Sparse input is not supported: X must be a dense 2-D array of token "
+            "ids, as TextVectorizer returns."
+        )
     try:
         ids = np.asarray(X)
     except ValueError:
@@ -716,12 +726,21 @@ def _check_ids(X):
             "X must be a 2-D array of token ids, right-padded with 0 to equal "
             "lengths; got rows of different lengths."
         ) from None
-    if ids.ndim != 2 or ids.shape[0] == 0 or ids.shape[1] == 0:
+    if ids.ndim != 2:
         raise ValueError(
-            f"X must be a non-empty 2-D array of token ids, got shape {ids.shape}."
+            f"X must be a 2-D array of token ids, got an array of shape {ids.shape}."
         )
-    if np.issubdtype(ids.dtype, np.floating) and np.all(np.mod(ids, 1) == 0):
-        ids = ids.astype(np.int64)
+    for axis, what in enumerate(["sample(s)", "feature(s)"]):
+        if ids.shape[axis] == 0:
+            raise ValueError(
+                f"Found array with 0 {what} (shape={ids.shape}) while a minimum "
+                "of 1 is required: X must hold at least one token id per sample."
+            )
+    if np.issubdtype(ids.dtype, np.floating):
+        if not np.all(np.isfinite(ids)):
+            raise ValueError("X contains NaN or infinity; token ids must be finite.")
+        if np.all(np.mod(ids, 1) == 0):
+            ids = ids.astype(np.int64)
     if not np.issubdtype(ids.dtype, np.integer):
         raise TypeError(
             f"X must hold integer token ids, got an array of dtype {ids.dtype}."
@@ -730,8 +749,7 @@ def _check_ids(X):
         raise ValueError("X holds negative token ids; ids must be >= 0.")
     if np.any((ids[:, :-1] == 0) & (ids[:, 1:] != 0)):
         raise ValueError(
-            "X must be right-padded: id 0 (padding) is followed by a token in "
-            "some row."
+            "X must be right-padded: id 0 (padding) is followed by a token in some row."
         )
     return ids.astype(np.int64, copy=False)
 
@@ -789,4 +807,3 @@ class _PredefinedSplit:
 
 def _discard(*args, **kwargs):
     pass
-

@@ -1,0 +1,378 @@
+import copy
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from helpers import FAST, keyword_data
+from sklearn.exceptions import NotFittedError
+from skorch.exceptions import DeviceWarning
+
+from sklearn_rnn import RNNTextClassifier
+
+
+def fitted(X, y, **params):
+    return RNNTextClassifier(**{**FAST, **params}).fit(X, y)
+
+
+def test_fit_returns_self_and_sets_fitted_attributes(keyword_texts):
+    X, y = keyword_texts
+    clf = RNNTextClassifier(**FAST)
+    assert clf.fit(X, y) is clf
+    assert clf.classes_.tolist() == ["neg", "pos"]
+    assert clf.n_tokens_ == len(clf.vectorizer_.vocabulary_) + 2
+    assert clf.n_epochs_ == FAST["max_epochs"] == len(clf.history_)
+    assert [row["epoch"] for row in clf.history_] == [1, 2, 3, 4]
+    assert all("train_loss" in row and "valid_loss" not in row for row in clf.history_)
+    assert clf.net_.module_.rnn.hidden_size == FAST["hidden_size"]
+
+
+def test_learns_a_keyword_task(keyword_texts, keyword_texts_test):
+    clf = fitted(*keyword_texts, max_epochs=12)
+    assert clf.score(*keyword_texts_test) >= 0.9
+    assert clf.history_[-1]["train_loss"] < clf.history_[0]["train_loss"]
+
+
+@pytest.mark.parametrize(
+    "classes",
+    [("neg", "pos"), (3, 7), (False, True), ("a", "b", "c"), (-1, 0, 10, 20)],
+    ids=["str", "int", "bool", "three-str", "four-int"],
+)
+def test_labels_come_back_in_their_own_type(classes):
+    X, y_index = keyword_data(80, seed=2, classes=range(len(classes)))
+    y = [classes[i] for i in y_index]
+    clf = fitted(X, y)
+    predicted = clf.predict(X)
+    assert clf.classes_.tolist() == sorted(classes)
+    assert set(predicted.tolist()) <= set(classes)
+    assert type(predicted.tolist()[0]) is type(classes[0])
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), len(classes))
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(predicted, clf.classes_[proba.argmax(axis=1)])
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        list,
+        tuple,
+        lambda X: np.array(X, dtype=object),
+        lambda X: np.array(X, dtype=object).reshape(-1, 1),
+        pd.Series,
+        lambda X: pd.DataFrame({"text": X}),
+    ],
+    ids=["list", "tuple", "object-array", "column-array", "series", "dataframe"],
+)
+def test_every_input_kind_gives_the_same_model(keyword_texts, wrap):
+    X, y = keyword_texts
+    reference = fitted(X, y)
+    clf = fitted(wrap(X), pd.Series(y) if wrap is pd.Series else y)
+    np.testing.assert_array_equal(
+        clf.predict_proba(wrap(X)), reference.predict_proba(X)
+    )
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "score"])
+def test_unfitted_model_raises_not_fitted(method, keyword_texts):
+    X, y = keyword_texts
+    args = (X, y) if method == "score" else (X,)
+    with pytest.raises(NotFittedError):
+        getattr(RNNTextClassifier(), method)(*args)
+
+
+def test_same_random_state_gives_identical_predictions(keyword_texts):
+    X, y = keyword_texts
+    first = fitted(X, y, random_state=3).predict_proba(X)
+    second = fitted(X, y, random_state=3).predict_proba(X)
+    other = fitted(X, y, random_state=4).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+    assert not np.allclose(first, other)
+
+
+def test_fit_leaves_global_random_generators_alone(keyword_texts):
+    X, y = keyword_texts
+    torch_state = torch.get_rng_state()
+    numpy_state = np.random.get_state()  # noqa: NPY002 (the global one)
+    fitted(X, y, random_state=0)
+    fitted(X, y, random_state=None)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    after = np.random.get_state()  # noqa: NPY002
+    assert after[0] == numpy_state[0]
+    np.testing.assert_array_equal(after[1], numpy_state[1])
+    assert after[2:] == numpy_state[2:]
+
+
+def test_two_instances_do_not_disturb_each_other(keyword_texts):
+    X, y = keyword_texts
+    alone = fitted(X, y).predict_proba(X)
+    first = fitted(X, y)
+    other = fitted(X, y, cell="gru", hidden_size=5, random_state=9)
+    again = fitted(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), alone)
+    np.testing.assert_array_equal(again.predict_proba(X), alone)
+    other_proba = other.predict_proba(X)
+    np.testing.assert_array_equal(fitted(X, y).predict_proba(X), alone)
+    np.testing.assert_array_equal(other.predict_proba(X), other_proba)
+
+
+def test_fit_does_not_modify_its_inputs(keyword_texts):
+    X, y = keyword_texts
+    X_list, y_array = list(X), np.array(y)
+    weights = np.linspace(0.5, 2, len(X))
+    X_before, y_before, w_before = copy.deepcopy((X_list, y_array, weights))
+    clf = RNNTextClassifier(**FAST)
+    params_before = clf.get_params()
+    clf.fit(X_list, y_array, sample_weight=weights)
+    clf.predict(X_list)
+    assert X_list == X_before
+    np.testing.assert_array_equal(y_array, y_before)
+    np.testing.assert_array_equal(weights, w_before)
+    assert clf.get_params() == params_before
+
+
+def test_equal_sample_weights_change_nothing(keyword_texts):
+    X, y = keyword_texts
+    unweighted = fitted(X, y).predict_proba(X)
+    weighted = fitted(X, y, max_epochs=4).fit(X, y, sample_weight=np.full(len(y), 3.0))
+    np.testing.assert_allclose(weighted.predict_proba(X), unweighted, atol=1e-6)
+
+
+def test_class_weight_equals_the_matching_sample_weight(keyword_texts):
+    X, y = keyword_texts
+    by_class = fitted(X, y, class_weight={"pos": 3.0, "neg": 1.0})
+    by_sample = fitted(X, y).fit(X, y, sample_weight=np.where(y == "pos", 3.0, 1.0))
+    np.testing.assert_allclose(
+        by_class.predict_proba(X), by_sample.predict_proba(X), atol=1e-6
+    )
+    assert not np.allclose(by_class.predict_proba(X), fitted(X, y).predict_proba(X))
+
+
+def test_sample_weight_pulls_predictions_towards_heavy_samples(keyword_texts):
+    X, y = keyword_texts
+    heavy_pos = np.where(y == "pos", 20.0, 1.0)
+    heavy_neg = np.where(y == "neg", 20.0, 1.0)
+    params = {"max_epochs": 2, "lr": 0.005}
+    share_pos = fitted(X, y, **params).fit(X, y, sample_weight=heavy_pos)
+    share_neg = fitted(X, y, **params).fit(X, y, sample_weight=heavy_neg)
+    pos_column = list(share_pos.classes_).index("pos")
+    assert (
+        share_pos.predict_proba(X)[:, pos_column].mean()
+        > share_neg.predict_proba(X)[:, pos_column].mean() + 0.1
+    )
+
+
+def test_balanced_class_weight_raises_minority_recall():
+    X, y = keyword_data(200, seed=5)
+    keep = (y == "neg") | (np.arange(len(y)) % 8 == 0)
+    X = [text for text, kept in zip(X, keep, strict=True) if kept]
+    y = y[keep]
+    params = {"max_epochs": 3, "lr": 0.005}
+    plain = fitted(X, y, **params)
+    balanced = fitted(X, y, class_weight="balanced", **params)
+    minority = y == "pos"
+    recall_plain = np.mean(plain.predict(X)[minority] == "pos")
+    recall_balanced = np.mean(balanced.predict(X)[minority] == "pos")
+    assert recall_balanced > recall_plain
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        (np.ones(5), r"shape \(120,\)"),
+        (-np.ones(120), "non-negative"),
+        (np.full(120, np.nan), "finite"),
+        (np.zeros(120), "sums to 0"),
+    ],
+)
+def test_bad_sample_weight_is_refused(keyword_texts, weights, message):
+    X, y = keyword_texts
+    with pytest.raises(ValueError, match=message):
+        RNNTextClassifier(**FAST).fit(X, y, sample_weight=weights)
+
+
+def test_early_stopping_keeps_the_best_epoch(keyword_texts):
+    X, y = keyword_texts
+    # With a third of the labels flipped and a high learning rate, the
+    # validation loss soon rises as the network learns the noise.
+    flip = np.random.RandomState(0).rand(len(y)) < 0.33
+    y = np.where(flip, np.where(y == "pos", "neg", "pos"), y)
+    params = {"early_stopping": True, "lr": 0.1, "max_epochs": 40, "hidden_size": 32}
+    stopped = fitted(X, y, n_iter_no_change=2, **params)
+    losses = [row["valid_loss"] for row in stopped.history_]
+    best_epoch = int(np.argmin(losses)) + 1
+    assert stopped.n_epochs_ < 40
+    assert stopped.n_epochs_ == best_epoch + 2
+    assert all("valid_acc" in row for row in stopped.history_)
+    # The same seed and split trained for exactly best_epoch epochs must be
+    # the model that early stopping restored.
+    params["max_epochs"] = best_epoch
+    reference = fitted(X, y, n_iter_no_change=100, **params)
+    np.testing.assert_array_equal(stopped.predict_proba(X), reference.predict_proba(X))
+
+
+def test_early_stopping_refuses_a_split_without_every_class():
+    X, y = keyword_data(12, seed=0)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        fitted(X, y, early_stopping=True, validation_fraction=0.05)
+
+
+def test_warm_start_continues_training(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y, warm_start=True, max_epochs=2)
+    vectorizer, proba = clf.vectorizer_, clf.predict_proba(X)
+    clf.fit(X, y)
+    assert clf.n_epochs_ == 4
+    assert [row["epoch"] for row in clf.history_] == [1, 2, 3, 4]
+    assert clf.vectorizer_ is vectorizer
+    assert not np.allclose(clf.predict_proba(X), proba)
+    with pytest.raises(ValueError, match="new labels"):
+        clf.fit(X, np.where(y == "pos", "other", y))
+
+
+def test_without_warm_start_fit_starts_over(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y)
+    first = clf.predict_proba(X)
+    clf.fit(X, y)
+    assert clf.n_epochs_ == FAST["max_epochs"]
+    np.testing.assert_array_equal(clf.predict_proba(X), first)
+
+
+def test_verbose_zero_prints_nothing_and_one_prints_epochs(keyword_texts, capsys):
+    X, y = keyword_texts
+    fitted(X, y, early_stopping=True)
+    assert capsys.readouterr().out == ""
+    fitted(X, y, verbose=1, early_stopping=True)
+    printed = capsys.readouterr().out
+    assert "train_loss" in printed and "valid_loss" in printed
+
+
+def test_fit_writes_no_files(keyword_texts, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, y = keyword_texts
+    fitted(X, y, early_stopping=True).predict(X)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_auto_device_is_cpu_without_cuda(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y, device="auto")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert clf.net_.device == expected
+    assert clf.get_params()["device"] == "auto"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_cuda_is_a_clear_error(keyword_texts):
+    X, y = keyword_texts
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        fitted(X, y, device="cuda")
+
+
+def test_unknown_device_is_a_clear_error(keyword_texts):
+    X, y = keyword_texts
+    with pytest.raises(ValueError, match="device"):
+        fitted(X, y, device="tpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_model_fitted_with_gpu_settings_loads_on_the_cpu(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y)
+    proba = clf.predict_proba(X)
+    # What skorch records for a model trained on a GPU; its tensors are saved
+    # the way a CUDA model's are, and must come back on the CPU here.
+    clf.net_.device = "cuda"
+    payload = pickle.dumps(clf)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = pickle.loads(payload)
+    assert any(issubclass(w.category, DeviceWarning) for w in caught)
+    assert torch.device(loaded.net_.device).type == "cpu"
+    assert next(loaded.net_.module_.parameters()).device.type == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(X), proba)
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("hidden_size", 0),
+        ("hidden_size", 2.5),
+        ("embedding_dim", -1),
+        ("num_layers", 0),
+        ("cell", "transformer"),
+        ("pooling", "sum"),
+        ("optimizer", "adagrad"),
+        ("dropout", 1.0),
+        ("lr", 0),
+        ("batch_size", 0),
+        ("max_epochs", 0),
+        ("validation_fraction", 1.0),
+        ("validation_fraction", 0.0),
+        ("n_iter_no_change", 0),
+        ("clip_grad_norm", -1.0),
+        ("class_weight", "unbalanced"),
+        ("bidirectional", "yes"),
+        ("max_len", 0),
+        ("max_features", 0),
+        ("min_df", 1.5),
+        ("analyzer", "bpe"),
+        ("truncation", "middle"),
+        ("tokenizer", "split"),
+        ("random_state", "seed"),
+        ("verbose", -1),
+    ],
+)
+def test_invalid_parameter_fails_at_fit_naming_it(keyword_texts, param, value):
+    X, y = keyword_texts
+    clf = RNNTextClassifier(**{param: value})
+    assert clf.get_params()[param] == value
+    with pytest.raises(ValueError, match=f"'{param}' parameter"):
+        clf.fit(X, y)
+
+
+def test_single_class_is_refused(keyword_texts):
+    X, _ = keyword_texts
+    with pytest.raises(ValueError, match="class"):
+        RNNTextClassifier(**FAST).fit(X, ["pos"] * len(X))
+
+
+def test_continuous_target_is_refused(keyword_texts):
+    X, _ = keyword_texts
+    with pytest.raises(ValueError, match="Unknown label type"):
+        RNNTextClassifier(**FAST).fit(X, np.linspace(0, 1, len(X)))
+
+
+def test_length_mismatch_is_refused(keyword_texts):
+    X, y = keyword_texts
+    with pytest.raises(ValueError, match="different lengths"):
+        RNNTextClassifier(**FAST).fit(X, y[:-1])
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("cell", "gru"), ("cell", "rnn"), ("pooling", "last"), ("pooling", "mean")],
+)
+def test_cells_and_poolings_train(keyword_texts, param, value):
+    X, y = keyword_texts
+    clf = fitted(X, y, **{param: value})
+    assert clf.predict_proba(X).shape == (len(X), 2)
+
+
+def test_stacked_layers_and_every_optimizer_train(keyword_texts):
+    X, y = keyword_texts
+    for optimizer in ["adam", "adamw", "sgd", "rmsprop"]:
+        clf = fitted(X, y, num_layers=2, optimizer=optimizer, max_epochs=1)
+        assert clf.net_.module_.rnn.num_layers == 2
+        assert type(clf.net_.optimizer_).__name__.lower() == optimizer
+
+
+def test_empty_and_unknown_texts_are_predicted(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y)
+    proba = clf.predict_proba(["", "   ", "never seen words", "key1"])
+    assert proba.shape == (4, 2)
+    assert np.all(np.isfinite(proba))

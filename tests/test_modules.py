@@ -1,0 +1,120 @@
+import itertools
+
+import pytest
+import torch
+
+from sklearn_rnn.batching import BatchIterator, EncodedTexts
+from sklearn_rnn.modules import RNNModule
+
+CONFIGS = list(
+    itertools.product(["rnn", "lstm", "gru"], [False, True], ["last", "mean", "max"])
+)
+
+
+def make_module(cell, bidirectional, pooling, num_layers=1):
+    torch.manual_seed(0)
+    module = RNNModule(
+        n_tokens=20,
+        n_classes=3,
+        embedding_dim=6,
+        hidden_size=5,
+        num_layers=num_layers,
+        cell=cell,
+        bidirectional=bidirectional,
+        dropout=0.3,
+        pooling=pooling,
+    )
+    return module.eval()
+
+
+def random_batch(seed=0, n_rows=6, max_length=9):
+    generator = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(1, max_length + 1, (n_rows,), generator=generator)
+    lengths[0] = max_length
+    ids = torch.randint(1, 20, (n_rows, max_length), generator=generator)
+    ids[torch.arange(max_length)[None, :] >= lengths[:, None]] = 0
+    return ids, lengths
+
+
+@pytest.mark.parametrize(("cell", "bidirectional", "pooling"), CONFIGS)
+def test_extra_padding_changes_no_output(cell, bidirectional, pooling):
+    module = make_module(cell, bidirectional, pooling, num_layers=2)
+    ids, lengths = random_batch()
+    padded = torch.cat([ids, torch.zeros(len(ids), 7, dtype=ids.dtype)], dim=1)
+    with torch.no_grad():
+        expected = module(ids, lengths)
+        torch.testing.assert_close(module(padded, lengths), expected)
+        torch.testing.assert_close(module(padded), expected)
+
+
+@pytest.mark.parametrize(("cell", "bidirectional", "pooling"), CONFIGS)
+def test_each_text_gets_the_output_it_gets_alone(cell, bidirectional, pooling):
+    module = make_module(cell, bidirectional, pooling)
+    ids, lengths = random_batch(seed=1)
+    with torch.no_grad():
+        together = module(ids, lengths)
+        for row, length in enumerate(lengths):
+            alone = module(ids[row : row + 1, :length], length[None])
+            torch.testing.assert_close(together[row : row + 1], alone)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_last_pooling_joins_forward_end_and_backward_start(cell):
+    module = make_module(cell, bidirectional=True, pooling="last")
+    ids, lengths = random_batch(seed=2)
+    with torch.no_grad():
+        logits = module(ids, lengths)
+        for row, length in enumerate(lengths):
+            # Run the recurrence on the text alone, with no padding at all.
+            states, _ = module.rnn(module.embedding(ids[row : row + 1, :length]))
+            hidden = module.rnn.hidden_size
+            forward_end = states[0, length - 1, :hidden]
+            backward_start = states[0, 0, hidden:]
+            pooled = torch.cat([forward_end, backward_start])
+            torch.testing.assert_close(logits[row], module.head(pooled))
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max"])
+def test_mean_and_max_pool_over_real_tokens_only(pooling):
+    module = make_module("gru", bidirectional=False, pooling=pooling)
+    ids, lengths = random_batch(seed=3)
+    with torch.no_grad():
+        logits = module(ids, lengths)
+        for row, length in enumerate(lengths):
+            states, _ = module.rnn(module.embedding(ids[row : row + 1, :length]))
+            pooled = states[0].mean(0) if pooling == "mean" else states[0].amax(0)
+            torch.testing.assert_close(logits[row], module.head(pooled))
+
+
+def test_a_row_of_padding_only_is_read_as_one_token():
+    module = make_module("lstm", bidirectional=True, pooling="mean")
+    ids = torch.tensor([[3, 4, 0], [0, 0, 0]])
+    with torch.no_grad():
+        logits = module(ids)
+    assert torch.isfinite(logits).all()
+
+
+def test_unknown_pooling_is_refused():
+    with pytest.raises(ValueError, match="pooling"):
+        RNNModule(n_tokens=5, n_classes=2, pooling="sum")
+
+
+def test_batches_are_trimmed_to_their_longest_text():
+    ids = torch.zeros((5, 10), dtype=torch.int64)
+    for row, length in enumerate([2, 3, 1, 4, 2]):
+        ids[row, :length] = 1
+    data = EncodedTexts(ids.numpy(), y=[0, 1, 0, 1, 0])
+    batches = list(BatchIterator(data, batch_size=2))
+    assert [batch[0]["ids"].shape[1] for batch in batches] == [3, 4, 2]
+    assert [batch[0]["lengths"].tolist() for batch in batches] == [[2, 3], [1, 4], [2]]
+    assert len(BatchIterator(data, batch_size=2)) == 3
+
+
+def test_shuffled_batches_cover_every_sample_once_per_epoch():
+    ids = torch.arange(1, 11).reshape(10, 1)
+    iterator = BatchIterator(EncodedTexts(ids.numpy()), batch_size=3, shuffle=True)
+    torch.manual_seed(0)
+    first = torch.cat([inputs["ids"][:, 0] for inputs, _ in iterator])
+    second = torch.cat([inputs["ids"][:, 0] for inputs, _ in iterator])
+    assert sorted(first.tolist()) == sorted(second.tolist()) == list(range(1, 11))
+    assert first.tolist() != second.tolist()
