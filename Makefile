@@ -6,19 +6,24 @@ PYTHON := $(VENV)/bin/python
 
 .PHONY: quickstart test lint setup
 
-$(PYTHON):
-	python3 -m venv $(VENV)
+# Rebuilt when pyproject.toml changes; a failed install leaves no stamp, so
+# the next make tries again.
+STAMP := $(VENV)/.installed
+
+$(STAMP): pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet torch==2.13.0
 	$(VENV)/bin/pip install --quiet -e ".[test]"
+	touch $(STAMP)
 
-setup: $(PYTHON)
+setup: $(STAMP)
 
-quickstart: $(PYTHON)
+quickstart: $(STAMP)
 	$(PYTHON) examples/plot_quickstart.py
 
-test: $(PYTHON)
+test: $(STAMP)
 	OMP_NUM_THREADS=1 $(PYTHON) -m pytest
 
-lint: $(PYTHON)
+lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -1,22 +1,31 @@
-"""Where training runs: the one place that decides the device."""
+"""Where training runs and how its random generators are seeded.
+
+The one place that decides the device: estimators call these and nothing else.
+"""
+
+from contextlib import contextmanager
 
 import torch
+
+DEVICE_TYPES = ("cpu", "cuda", "mps")
 
 
 def resolve_device(device):
     """Turn the ``device`` parameter into a concrete torch device string.
 
     ``"auto"`` is CUDA when a CUDA device is available and the CPU otherwise.
-    Asking for CUDA on a machine without it is an error, not a silent fallback.
+    Asking for a device this machine lacks is an error, not a silent fallback.
     """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError):
+        resolved = None
+    if resolved is None or resolved.type not in DEVICE_TYPES:
         raise ValueError(
-            f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}."
-        ) from None
+            f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}."
+        )
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(
@@ -33,9 +42,22 @@ def resolve_device(device):
     return str(resolved)
 
 
-def generator_devices(device):
-    """The CUDA device indices whose generators a seeded fit must fork."""
+@contextmanager
+def seeded_generators(seed, device):
+    """Seed the generators a fit on ``device`` draws from, and restore them after.
+
+    Only the CPU generator and, on CUDA, that one device's generator are seeded
+    (``torch.manual_seed`` would seed every CUDA device, lazily, outside the
+    fork), so the caller's random state is left exactly as it was.
+    """
     resolved = torch.device(device)
-    if resolved.type != "cuda":
-        return []
-    return [resolved.index if resolved.index is not None else 0]
+    cuda_devices = []
+    if resolved.type == "cuda":
+        index = resolved.index
+        cuda_devices = [torch.cuda.current_device() if index is None else index]
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.default_generator.manual_seed(seed)
+        for index in cuda_devices:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        yield

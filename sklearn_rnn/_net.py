@@ -4,6 +4,9 @@ from collections.abc import Mapping
 
 from skorch import NeuralNetClassifier
 from skorch.utils import to_device
+from torch.utils.data import Dataset
+
+from .batching import EncodedTexts
 
 
 class RNNNet(NeuralNetClassifier):
@@ -14,6 +17,12 @@ class RNNNet(NeuralNetClassifier):
     ``pack_padded_sequence`` wants them. The criterion must be built with
     ``reduction="none"`` so that per-sample weights can be applied.
     """
+
+    def get_dataset(self, X, y=None):
+        """Wrap token ids (and targets) so the net can be used on its own."""
+        if isinstance(X, Dataset):
+            return X
+        return EncodedTexts(X, y)
 
     def infer(self, x, **fit_params):
         ids = x["ids"].to(self.device, non_blocking=True)

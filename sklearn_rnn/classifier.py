@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import EarlyStopping, GradientNormClipping
 
-from ._device import generator_devices, resolve_device
+from ._device import resolve_device, seeded_generators
 from ._net import RNNNet
 from ._validation import (
     BOOLEAN,
@@ -27,7 +27,7 @@ from ._validation import (
 )
 from .batching import BatchIterator, EncodedTexts
 from .modules import POOLINGS, RNN_CELLS, RNNModule
-from .text import DEFAULT_TOKEN_PATTERN, UNKNOWN_ID, TextVectorizer
+from .text import UNKNOWN_ID, TextVectorizer
 
 OPTIMIZERS = {
     "adam": (torch.optim.Adam, {}),
@@ -70,7 +70,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         ],
         "device": [InstanceOf((str, torch.device), "'auto', 'cpu', 'cuda'")],
         "random_state": list(RANDOM_STATE),
-        "verbose": [Interval(Integral, 0, None)],
+        "verbose": [Interval(Integral, 0, None), BOOLEAN],
         "warm_start": [BOOLEAN],
     }
 
@@ -121,28 +121,37 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def _fit_ids(self, ids, y, sample_weight):
-        """Train the network on token ids; ``self.classes_`` must be set."""
-        y_index = np.searchsorted(self.classes_, y)
-        weights = _training_weights(y, sample_weight, self.class_weight)
-        device = resolve_device(self.device)
+    def _fit_ids(self, ids, y, classes, sample_weight, n_tokens):
+        """Train the network on token ids and set the fitted attributes.
+
+        Everything that can fail on bad input or settings is checked before
+        any fitted attribute changes, so a failed fit leaves a fitted
+        estimator as it was.
+        """
+        y_index = np.searchsorted(classes, y)
+        weights = _training_weights(y, sample_weight, self.class_weight, classes)
+        continuing = self._continues_training()
+        # A continued fit stays where the network is; see warm_start.
+        device = str(self.net_.device) if continuing else resolve_device(self.device)
         seed = _draw_seed(self.random_state)
-        with torch.random.fork_rng(devices=generator_devices(device)):
-            torch.manual_seed(seed)
-            train, valid = self._split(ids, y_index, weights, seed)
-            if self._continues_training():
-                self.net_.set_params(device=device, verbose=self.verbose)
-                self.net_.callbacks = self._callbacks()
-                self.net_.initialize_callbacks()
-                self.net_.train_split = _fixed_split(valid)
-                self.net_.partial_fit(train, None, epochs=self.max_epochs)
+        with seeded_generators(seed, device):
+            train, valid = self._split(ids, y_index, weights, len(classes), seed)
+            if continuing:
+                net = self.net_
+                net.set_params(verbose=self.verbose)
+                net.callbacks = self._callbacks()
+                net.initialize_callbacks()
+                net.train_split = _fixed_split(valid)
+                net.partial_fit(train, None, epochs=self.max_epochs)
             else:
-                self.net_ = self._build_net(device, valid)
-                self.net_.fit(train, None)
-        self._forget_training_data()
+                net = self._build_net(n_tokens, len(classes), device, valid)
+                net.fit(train, None)
+        _forget_training_data(net)
+        self.classes_ = classes
+        self.n_tokens_ = n_tokens
+        self.net_ = net
         self.history_ = [
-            {key: row[key] for key in HISTORY_KEYS if key in row}
-            for row in self.net_.history
+            {key: row[key] for key in HISTORY_KEYS if key in row} for row in net.history
         ]
         self.n_epochs_ = len(self.history_)
         return self
@@ -150,10 +159,9 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
     def _continues_training(self):
         return self.warm_start and hasattr(self, "net_")
 
-    def _split(self, ids, y_index, weights, seed):
+    def _split(self, ids, y_index, weights, n_classes, seed):
         if not self.early_stopping:
             return EncodedTexts(ids, y_index, weights), None
-        n_classes = len(self.classes_)
         n_valid = int(np.ceil(self.validation_fraction * len(y_index)))
         if n_valid < n_classes or len(y_index) - n_valid < n_classes:
             raise ValueError(
@@ -183,7 +191,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             for index in (train_index, valid_index)
         )
 
-    def _build_net(self, device, valid):
+    def _build_net(self, n_tokens, n_classes, device, valid):
         optimizer, optimizer_defaults = OPTIMIZERS[self.optimizer]
         optimizer_params = {
             f"optimizer__{name}": value for name, value in optimizer_defaults.items()
@@ -191,8 +199,8 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         pin_memory = device.startswith("cuda")
         return RNNNet(
             module=RNNModule,
-            module__n_tokens=self.n_tokens_,
-            module__n_classes=len(self.classes_),
+            module__n_tokens=n_tokens,
+            module__n_classes=n_classes,
             module__embedding_dim=self.embedding_dim,
             module__hidden_size=self.hidden_size,
             module__num_layers=self.num_layers,
@@ -214,7 +222,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             iterator_valid=BatchIterator,
             iterator_valid__pin_memory=pin_memory,
             train_split=_fixed_split(valid),
-            classes=list(range(len(self.classes_))),
+            classes=list(range(n_classes)),
             callbacks=self._callbacks(),
             device=device,
             verbose=self.verbose,
@@ -240,32 +248,26 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             )
         return callbacks
 
-    def _forget_training_data(self):
-        """Drop what the net holds only for training, so pickles stay small."""
-        self.net_.train_split = None
-        for _, callback in self.net_.callbacks_:
-            if isinstance(callback, EarlyStopping):
-                callback.best_model_weights_ = None
-
     def _predict_proba_ids(self, ids):
         check_is_fitted(self, "net_")
-        ids = np.where(ids < self.n_tokens_, ids, UNKNOWN_ID)
+        ids = _unknown_beyond(ids, self.n_tokens_)
         data = EncodedTexts(ids)
         module = self.net_.module_
         module.eval()
         # Longest texts first, so each batch is trimmed to similar lengths.
         order = torch.argsort(data.lengths, descending=True, stable=True)
         batch_size = max(self.batch_size, PREDICT_BATCH_SIZE)
-        proba = np.empty((len(data), len(self.classes_)), dtype=np.float32)
+        proba = np.empty((len(data), len(self.classes_)), dtype=np.float64)
         with torch.inference_mode():
             for start in range(0, len(data), batch_size):
                 index = order[start : start + batch_size]
                 inputs, _ = data.batch(index)
                 logits = self.net_.infer(inputs)
-                proba[index.numpy()] = torch.softmax(logits, dim=1).cpu().numpy()
+                proba[index.numpy()] = torch.softmax(logits.double(), 1).cpu().numpy()
         return proba
 
     def _check_targets(self, y, n_samples, sample_weight):
+        """Validate ``y`` and ``sample_weight``; return them and the classes."""
         y = column_or_1d(y, warn=True)
         if len(y) != n_samples:
             raise ValueError(
@@ -274,21 +276,21 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             )
         check_classification_targets(y)
         if self._continues_training():
-            unseen = np.setdiff1d(y, self.classes_)
+            classes = self.classes_
+            unseen = np.setdiff1d(y, classes)
             if unseen.size:
                 raise ValueError(
                     f"warm_start=True continues a fit made with classes "
-                    f"{self.classes_.tolist()}, but y holds new labels "
-                    f"{unseen.tolist()}."
+                    f"{classes.tolist()}, but y holds new labels {unseen.tolist()}."
                 )
         else:
-            self.classes_ = np.unique(y)
-            if len(self.classes_) < 2:
+            classes = np.unique(y)
+            if len(classes) < 2:
                 raise ValueError(
-                    "y holds a single class "
-                    f"({self.classes_[0]!r}); a classifier needs at least 2 classes."
+                    f"y holds a single class ({classes[0]!r}); a classifier needs "
+                    "at least 2 classes."
                 )
-        return y, _check_sample_weight(sample_weight, n_samples)
+        return y, classes, _check_sample_weight(sample_weight, n_samples)
 
     def _predict_from_proba(self, proba):
         return self.classes_[np.argmax(proba, axis=1)]
@@ -408,10 +410,13 @@ class RNNClassifier(_BaseRNNClassifier):
         """
         validate_params(self, self._parameter_constraints)
         ids = _check_ids(X)
-        y, sample_weight = self._check_targets(y, len(ids), sample_weight)
-        if not self._continues_training():
-            self.n_tokens_ = max(int(ids.max()) + 1, UNKNOWN_ID + 1)
-        return self._fit_ids(ids, y, sample_weight)
+        y, classes, sample_weight = self._check_targets(y, len(ids), sample_weight)
+        if self._continues_training():
+            n_tokens = self.n_tokens_
+            ids = _unknown_beyond(ids, n_tokens)
+        else:
+            n_tokens = max(int(ids.max()) + 1, UNKNOWN_ID + 1)
+        return self._fit_ids(ids, y, classes, sample_weight, n_tokens)
 
     def predict_proba(self, X):
         """Class probabilities of token-id sequences.
@@ -464,8 +469,9 @@ class RNNTextClassifier(_BaseRNNClassifier):
         Read at most this many tokens of each text; None reads all of them.
     lowercase : bool, default=True
         Lowercase texts before tokenizing.
-    token_pattern : str, default=r"(?u)\\w+|[^\\w\\s]"
-        Regular expression for tokens: by default runs of word characters and
+    token_pattern : str or None, default=None
+        Regular expression for tokens. None is the built-in pattern: runs of
+        letters, digits, underscores and combining marks in any script, and
         single punctuation marks.
     tokenizer : callable or None, default=None
         Function from a text to its list of tokens; overrides
@@ -575,7 +581,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
         min_df=1,
         max_len=256,
         lowercase=True,
-        token_pattern=DEFAULT_TOKEN_PATTERN,
+        token_pattern=None,
         tokenizer=None,
         analyzer="word",
         truncation="post",
@@ -652,17 +658,23 @@ class RNNTextClassifier(_BaseRNNClassifier):
             The fitted classifier.
         """
         validate_params(self, self._parameter_constraints)
+        if not self._continues_training():
+            resolve_device(self.device)  # fail early, before reading any text
         texts = check_texts(X)
-        y, sample_weight = self._check_targets(y, len(texts), sample_weight)
+        y, classes, sample_weight = self._check_targets(y, len(texts), sample_weight)
         if self._continues_training():
-            ids = self.vectorizer_.transform(texts)
+            vectorizer = self.vectorizer_
+            ids = vectorizer.transform(texts)
+            n_tokens = self.n_tokens_
         else:
-            self.vectorizer_ = TextVectorizer(
+            vectorizer = TextVectorizer(
                 **{name: getattr(self, name) for name in _TEXT_PARAMETERS}
             )
-            ids = self.vectorizer_.fit_transform(texts)
-            self.n_tokens_ = len(self.vectorizer_.vocabulary_) + UNKNOWN_ID + 1
-        return self._fit_ids(ids, y, sample_weight)
+            ids = vectorizer.fit_transform(texts)
+            n_tokens = len(vectorizer.vocabulary_) + UNKNOWN_ID + 1
+        self._fit_ids(ids, y, classes, sample_weight, n_tokens)
+        self.vectorizer_ = vectorizer
+        return self
 
     def predict_proba(self, X):
         """Class probabilities of texts.
@@ -754,6 +766,11 @@ def _check_ids(X):
     return ids.astype(np.int64, copy=False)
 
 
+def _unknown_beyond(ids, n_tokens):
+    """Read ids the network has no embedding for as the unknown token."""
+    return np.where(ids < n_tokens, ids, UNKNOWN_ID)
+
+
 def _check_sample_weight(sample_weight, n_samples):
     if sample_weight is None:
         return None
@@ -770,18 +787,44 @@ def _check_sample_weight(sample_weight, n_samples):
     return weights
 
 
-def _training_weights(y, sample_weight, class_weight):
+def _training_weights(y, sample_weight, class_weight, classes):
     """Per-sample loss weights, scaled to mean 1, or None when all are equal.
 
     Scaling to mean 1 keeps the loss (and so the useful learning rate) on the
     same scale whatever the weights' units.
     """
-    weights = compute_sample_weight(class_weight, y) if class_weight else None
+    weights = None
+    if class_weight is not None:
+        if isinstance(class_weight, dict):
+            _check_class_weight(class_weight, classes)
+        weights = compute_sample_weight(class_weight, y)
     if sample_weight is not None:
         weights = sample_weight if weights is None else weights * sample_weight
-    if weights is None or np.all(weights == weights[0]):
+    if weights is None:
+        return None
+    if weights.sum() == 0:
+        raise ValueError(
+            "class_weight times sample_weight is 0 for every sample: nothing "
+            "would be learnt."
+        )
+    if np.all(weights == weights[0]):
         return None
     return weights / weights.mean()
+
+
+def _check_class_weight(class_weight, classes):
+    unknown = [label for label in class_weight if label not in set(classes.tolist())]
+    if unknown:
+        raise ValueError(
+            f"class_weight names labels that are not in y: {unknown}; the classes "
+            f"are {classes.tolist()}."
+        )
+    for label, weight in class_weight.items():
+        if not isinstance(weight, Real) or not np.isfinite(weight) or weight < 0:
+            raise ValueError(
+                f"class_weight[{label!r}] must be a finite non-negative number, "
+                f"got {weight!r}."
+            )
 
 
 def _draw_seed(random_state):
@@ -807,3 +850,11 @@ class _PredefinedSplit:
 
 def _discard(*args, **kwargs):
     pass
+
+
+def _forget_training_data(net):
+    """Drop what the net holds only for training, so pickles stay small."""
+    net.train_split = None
+    for _, callback in net.callbacks_:
+        if isinstance(callback, EarlyStopping):
+            callback.best_model_weights_ = None

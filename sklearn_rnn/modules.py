@@ -4,6 +4,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .text import UNKNOWN_ID
+
 RNN_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 POOLINGS = ("last", "mean", "max")
 
@@ -58,6 +60,10 @@ class RNNModule(nn.Module):
         self.pooling = pooling
         self.num_directions = 2 if bidirectional else 1
         self.embedding = nn.Embedding(n_tokens, embedding_dim, padding_idx=0)
+        with torch.no_grad():
+            # The unknown token starts neutral: unless rare tokens were mapped
+            # to it in training, it is never trained.
+            self.embedding.weight[UNKNOWN_ID].zero_()
         self.rnn = RNN_CELLS[cell](
             embedding_dim,
             hidden_size,

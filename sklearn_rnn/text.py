@@ -1,7 +1,11 @@
 """Turning raw texts into padded matrices of token ids."""
 
 import re
+import sys
+import unicodedata
+import warnings
 from collections import Counter
+from functools import cache
 from itertools import chain
 from numbers import Integral, Real
 
@@ -13,6 +17,7 @@ from ._validation import (
     BOOLEAN,
     InstanceOf,
     Interval,
+    InvalidParameterError,
     IsCallable,
     IsNone,
     Options,
@@ -25,8 +30,6 @@ UNKNOWN_ID = 1
 PAD_TOKEN = "<pad>"
 UNKNOWN_TOKEN = "<unk>"
 FIRST_TOKEN_ID = 2
-
-DEFAULT_TOKEN_PATTERN = r"(?u)\w+|[^\w\s]"
 
 
 class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -50,11 +53,13 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         Keep at most this many tokens of a text; None keeps all of them.
     lowercase : bool, default=True
         Lowercase texts before tokenizing.
-    token_pattern : str, default=r"(?u)\\w+|[^\\w\\s]"
+    token_pattern : str or None, default=None
         Regular expression whose matches are the tokens when ``analyzer="word"``
-        and ``tokenizer`` is None. The default keeps every run of word
-        characters (in any script) and every punctuation mark as a token:
-        ``"Don't!"`` gives ``["don", "'", "t", "!"]``.
+        and ``tokenizer`` is None. None is the built-in pattern: a token is a
+        run of letters, digits, underscores and combining marks, in any script
+        (so that Devanagari, vowelled Arabic or decomposed accents stay whole
+        words), or a single punctuation mark: ``"Don't!"`` gives
+        ``["don", "'", "t", "!"]``.
     tokenizer : callable or None, default=None
         A function from a (lowercased, if ``lowercase``) text to a list (or
         tuple) of string tokens. Overrides ``token_pattern``.
@@ -92,7 +97,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         "min_df": [Interval(Integral, 1, None), Interval(Real, 0, 1, "right")],
         "max_len": [Interval(Integral, 1, None), IsNone()],
         "lowercase": [BOOLEAN],
-        "token_pattern": [InstanceOf(str, "a str (a regular expression)")],
+        "token_pattern": [InstanceOf(str, "a str (a regular expression)"), IsNone()],
         "tokenizer": [IsCallable(), IsNone()],
         "analyzer": [Options("word", "char")],
         "truncation": [Options("post", "pre")],
@@ -105,7 +110,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         min_df=1,
         max_len=256,
         lowercase=True,
-        token_pattern=DEFAULT_TOKEN_PATTERN,
+        token_pattern=None,
         tokenizer=None,
         analyzer="word",
         truncation="post",
@@ -135,8 +140,8 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         self : TextVectorizer
             The fitted vectorizer.
         """
-        validate_params(self, self._parameter_constraints)
-        self._fit_tokens(self._tokenize_all(check_texts(X)))
+        self._validate_params()
+        self._fit_tokens(self._truncate(self._tokenize_all(check_texts(X))))
         return self
 
     def fit_transform(self, X, y=None):
@@ -154,8 +159,8 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         ids : ndarray of shape (n_texts, max_length), dtype int64
             Token ids, right-padded with 0.
         """
-        validate_params(self, self._parameter_constraints)
-        tokenized = self._tokenize_all(check_texts(X))
+        self._validate_params()
+        tokenized = self._truncate(self._tokenize_all(check_texts(X)))
         self._fit_tokens(tokenized)
         return self._to_ids(tokenized)
 
@@ -175,7 +180,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             the number of tokens in the longest (truncated) text.
         """
         check_is_fitted(self, "vocabulary_")
-        return self._to_ids(self._tokenize_all(check_texts(X)))
+        return self._to_ids(self._truncate(self._tokenize_all(check_texts(X))))
 
     def inverse_transform(self, X):
         """Turn ids back into tokens, dropping the padding.
@@ -228,6 +233,29 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         tags.input_tags.two_d_array = False
         return tags
 
+    def _validate_params(self):
+        validate_params(self, self._parameter_constraints)
+        if self.analyzer == "word" and self.tokenizer is None:
+            compile_token_pattern(self.token_pattern)
+        if self.analyzer == "char" and self.tokenizer is not None:
+            warnings.warn(
+                "The tokenizer is not used when analyzer='char'.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _truncate(self, tokenized):
+        """Keep at most ``max_len`` tokens of each text, from the chosen end.
+
+        The vocabulary is counted after truncation: a token seen only past
+        ``max_len`` would never be trained.
+        """
+        if self.max_len is None:
+            return tokenized
+        if self.truncation == "post":
+            return [tokens[: self.max_len] for tokens in tokenized]
+        return [tokens[-self.max_len :] for tokens in tokenized]
+
     def _tokenize_all(self, texts):
         """Return the list of tokens of each text."""
         if self.lowercase:
@@ -236,7 +264,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             return [list(text) for text in texts]
         if self.tokenizer is not None:
             return [self._call_tokenizer(i, text) for i, text in enumerate(texts)]
-        findall = _compile_token_pattern(self.token_pattern).findall
+        findall = compile_token_pattern(self.token_pattern).findall
         return [findall(text) for text in texts]
 
     def _call_tokenizer(self, index, text):
@@ -269,6 +297,12 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         if self.max_features is not None:
             ranked = ranked[: self.max_features]
+        if not ranked:
+            raise ValueError(
+                "The vocabulary is empty: no token occurs in at least "
+                f"min_df={self.min_df} texts. The texts may hold no tokens at "
+                "all, or min_df may be too high."
+            )
         self.vocabulary_ = {
             token: token_id
             for token_id, (token, _) in enumerate(ranked, start=FIRST_TOKEN_ID)
@@ -276,11 +310,6 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
     def _to_ids(self, tokenized):
         lookup = self.vocabulary_.get
-        if self.max_len is not None:
-            if self.truncation == "post":
-                tokenized = [tokens[: self.max_len] for tokens in tokenized]
-            else:
-                tokenized = [tokens[-self.max_len :] for tokens in tokenized]
         rows = [[lookup(token, UNKNOWN_ID) for token in tokens] for tokens in tokenized]
         lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
         empty = lengths == 0
@@ -295,11 +324,46 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         return ids
 
 
-def _compile_token_pattern(pattern):
-    compiled = re.compile(pattern)
+@cache
+def _combining_marks():
+    """A regex character-class body of every Unicode combining mark.
+
+    Python's ``\\w`` leaves out combining marks (categories Mn, Mc, Me), which
+    would cut words of many scripts into pieces.
+    """
+    ranges = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) in ("Mn", "Mc", "Me"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(
+        re.escape(chr(first)) + ("" if first == last else "-" + re.escape(chr(last)))
+        for first, last in ranges
+    )
+
+
+@cache
+def compile_token_pattern(pattern):
+    """Compile ``token_pattern`` (None for the built-in one), or explain why not."""
+    if pattern is None:
+        return re.compile(rf"[\w{_combining_marks()}]+|[^\w\s]")
+    try:
+        compiled = re.compile(pattern)
+    except re.error as error:
+        raise InvalidParameterError(
+            f"The 'token_pattern' parameter of TextVectorizer is not a valid "
+            f"regular expression: {error}."
+        ) from None
     if compiled.groups > 1:
-        raise ValueError(
+        raise InvalidParameterError(
             f"token_pattern {pattern!r} has {compiled.groups} capturing groups; "
             "at most one is allowed (use (?:...) for grouping)."
+        )
+    if compiled.fullmatch(""):
+        raise InvalidParameterError(
+            f"token_pattern {pattern!r} matches the empty string, which would make "
+            "empty tokens; use + rather than * for repetition."
         )
     return compiled

@@ -376,3 +376,72 @@ def test_empty_and_unknown_texts_are_predicted(keyword_texts):
     proba = clf.predict_proba(["", "   ", "never seen words", "key1"])
     assert proba.shape == (4, 2)
     assert np.all(np.isfinite(proba))
+
+
+@pytest.mark.parametrize(
+    ("bad_refit", "message"),
+    [
+        ({"early_stopping": True, "validation_fraction": 0.01}, "validation"),
+        ({"class_weight": {"pos": -1.0, "neg": 1.0}}, "non-negative"),
+        ({"device": "tpu"}, "device"),
+    ],
+)
+def test_a_failed_refit_leaves_the_fitted_model_as_it_was(
+    keyword_texts, bad_refit, message
+):
+    X, y = keyword_texts
+    clf = fitted(X, y)
+    before = (clf.predict_proba(X), clf.vectorizer_, clf.net_, clf.classes_)
+    clf.set_params(**bad_refit)
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X[:20] + ["brand new words here"], y[:21])
+    assert clf.vectorizer_ is before[1] and clf.net_ is before[2]
+    np.testing.assert_array_equal(clf.classes_, before[3])
+    np.testing.assert_array_equal(clf.predict_proba(X), before[0])
+
+
+def test_a_refit_with_bad_sample_weight_leaves_the_model_as_it_was(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y)
+    proba = clf.predict_proba(X)
+    with pytest.raises(ValueError, match="sample_weight"):
+        clf.fit(X, np.where(y == "pos", 1, 0), sample_weight=np.ones(3))
+    assert clf.classes_.tolist() == ["neg", "pos"]
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+@pytest.mark.parametrize(
+    ("class_weight", "message"),
+    [
+        ({"pos": -1.0, "neg": 1.0}, "non-negative"),
+        ({"pos": float("nan"), "neg": 1.0}, "finite"),
+        ({"pos": 0.0, "neg": 0.0}, "0 for every sample"),
+        ({"positive": 2.0}, "not in y"),
+    ],
+)
+def test_bad_class_weight_is_refused(keyword_texts, class_weight, message):
+    X, y = keyword_texts
+    with pytest.raises(ValueError, match=message):
+        RNNTextClassifier(**FAST, class_weight=class_weight).fit(X, y)
+
+
+def test_probabilities_are_float64_and_sum_to_one(keyword_texts):
+    X, y = keyword_texts
+    proba = fitted(X, y).predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-12)
+
+
+def test_verbose_accepts_a_bool(keyword_texts, capsys):
+    X, y = keyword_texts
+    fitted(X, y, verbose=True, max_epochs=1)
+    assert "train_loss" in capsys.readouterr().out
+
+
+def test_fit_queues_no_cuda_seeding(keyword_texts):
+    # torch.manual_seed would queue a seed for every CUDA device, to be applied
+    # when CUDA starts, overriding the caller's own seeding.
+    X, y = keyword_texts
+    calls_before = list(torch.cuda._lazy_seed_tracker.get_calls())
+    fitted(X, y)
+    assert list(torch.cuda._lazy_seed_tracker.get_calls()) == calls_before

@@ -48,7 +48,7 @@ def test_grid_search_over_text_network_and_training_parameters(keyword_texts, n_
     X, y = keyword_texts
     grid = {
         "max_len": [2, 12],
-        "max_features": [None],
+        "max_features": [None, 20],
         "cell": ["gru", "lstm"],
         "hidden_size": [8],
         "bidirectional": [False, True],
@@ -59,7 +59,9 @@ def test_grid_search_over_text_network_and_training_parameters(keyword_texts, n_
     )
     search.fit(X, y)
     scores = search.cv_results_["mean_test_score"]
-    assert len(scores) == 8
+    vocabulary = search.best_estimator_.vectorizer_.vocabulary_
+    assert len(vocabulary) == (20 if search.best_params_["max_features"] else 32)
+    assert len(scores) == 16
     # The keyword is never among a text's first two tokens.
     assert search.best_params_["max_len"] == 12
     assert search.best_score_ >= 0.85
@@ -353,3 +355,41 @@ def test_large_prediction_batches_keep_the_callers_order():
     proba = clf.predict_proba(X)
     for i in [0, 255, 256, 511, 699]:
         np.testing.assert_allclose(clf.predict_proba([X[i]])[0], proba[i], atol=1e-6)
+
+
+def id_data():
+    ids = np.array([[2, 3, 0], [4, 2, 3], [3, 0, 0], [4, 4, 0]] * 10)
+    return ids, np.array(["a", "b", "a", "b"] * 10)
+
+
+def test_rnn_classifier_contracts():
+    ids, y = id_data()
+    clf = RNNClassifier(**FAST)
+    with pytest.raises(NotFittedError):
+        clf.predict(ids)
+    assert clf.fit(ids, y) is clf
+    proba = clf.predict_proba(ids)
+    np.testing.assert_array_equal(clf.fit(ids, y).predict_proba(ids), proba)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(clf)).predict_proba(ids), proba
+    )
+    with pytest.raises(ValueError, match="class"):
+        RNNClassifier(**FAST).fit(ids, ["a"] * len(ids))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        RNNClassifier(**FAST).fit(ids, np.linspace(0, 1, len(ids)))
+
+
+def test_rnn_classifier_warm_start_reads_new_ids_as_unknown():
+    ids, y = id_data()
+    clf = RNNClassifier(**FAST, warm_start=True).fit(ids, y)
+    larger = np.where(ids == 4, 40, ids)
+    clf.fit(larger, y)
+    assert clf.n_tokens_ == 5 and clf.n_epochs_ == 2 * FAST["max_epochs"]
+
+
+def test_the_fitted_skorch_net_predicts_on_ids_by_itself():
+    ids, y = id_data()
+    clf = RNNClassifier(**FAST).fit(ids, y)
+    np.testing.assert_allclose(
+        clf.net_.predict_proba(ids), clf.predict_proba(ids), atol=1e-6
+    )
