@@ -61,9 +61,15 @@ class EncodedTexts(Dataset):
 class BatchIterator:
     """Iterate over an :class:`EncodedTexts` in mini-batches.
 
-    skorch builds one per ``fit`` and loops over it once per epoch. Shuffling
-    draws from torch's global generator, which the estimator seeds inside
-    ``torch.random.fork_rng`` so that fits are reproducible.
+    skorch builds one per ``fit`` and loops over it once per epoch. With
+    ``shuffle``, each epoch draws a new order, sorts it by length within pools
+    of ``pool_batches`` batches, cuts the pools into batches and shuffles the
+    batches: texts of similar lengths share a batch (so trimming leaves little
+    padding) while batches still come in random order. Randomness is drawn
+    from torch's global generator, which the estimator seeds inside
+    ``torch.random.fork_rng`` so that fits are reproducible. Without
+    ``shuffle`` the samples come in their order, so predictions line up with
+    the data.
 
     Parameters
     ----------
@@ -72,24 +78,40 @@ class BatchIterator:
     batch_size : int
         Samples per batch (the last one may be smaller).
     shuffle : bool, default=False
-        Draw a new order of the samples at each epoch.
+        Draw a new, length-bucketed order of the samples at each epoch.
+    pool_batches : int, default=50
+        Batches per pool sorted by length when shuffling. Larger pools leave
+        less padding and less randomness.
     pin_memory : bool, default=False
         Put each batch's ids in pinned memory, for asynchronous copies to a GPU.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, pin_memory=False):
+    def __init__(
+        self, dataset, batch_size, shuffle=False, pool_batches=50, pin_memory=False
+    ):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.pool_batches = pool_batches
         self.pin_memory = pin_memory
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
-        n_samples = len(self.dataset)
-        order = torch.randperm(n_samples) if self.shuffle else torch.arange(n_samples)
-        for start in range(0, n_samples, self.batch_size):
-            yield self.dataset.batch(
-                order[start : start + self.batch_size], pin_memory=self.pin_memory
-            )
+        if self.shuffle:
+            batches = self._bucketed_batches()
+        else:
+            batches = torch.arange(len(self.dataset)).split(self.batch_size)
+        for index in batches:
+            yield self.dataset.batch(index, pin_memory=self.pin_memory)
+
+    def _bucketed_batches(self):
+        order = torch.randperm(len(self.dataset))
+        pools = order.split(self.pool_batches * self.batch_size)
+        lengths = self.dataset.lengths
+        by_length = torch.cat(
+            [pool[torch.argsort(lengths[pool], stable=True)] for pool in pools]
+        )
+        batches = by_length.split(self.batch_size)
+        return [batches[i] for i in torch.randperm(len(batches))]

@@ -2,7 +2,6 @@
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .text import UNKNOWN_ID
 
@@ -13,9 +12,19 @@ POOLINGS = ("last", "mean", "max")
 class RNNModule(nn.Module):
     """Embedding, recurrent layers, pooling over real tokens, and a linear head.
 
-    Padding never enters the recurrence: sequences are packed by their lengths,
-    and pooling looks at real tokens only, so adding padding to a batch changes
-    no output.
+    Padding never enters the recurrence. Texts are right-padded, so the
+    forward direction reaches every real token before any padding; the
+    backward direction reads each text reversed within its own length, so it
+    too starts at a real token. States at padded positions exist but are never
+    read: pooling looks at real tokens only. Adding padding to a batch
+    therefore changes no output.
+
+    Why not ``pack_padded_sequence``: on the CPU, PyTorch's backward pass
+    through packed sequences is several times slower than through the fused
+    padded kernel (measured in ``benchmarks/bench_paths.py``; 25x on IMDB
+    lengths), and with batches of similar lengths the padded kernel wastes
+    little. Running each direction as its own layer is what lets the backward
+    direction read each text from its own end.
 
     Parameters
     ----------
@@ -58,20 +67,23 @@ class RNNModule(nn.Module):
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
         self.pooling = pooling
+        self.hidden_size = hidden_size
         self.num_directions = 2 if bidirectional else 1
         self.embedding = nn.Embedding(n_tokens, embedding_dim, padding_idx=0)
         with torch.no_grad():
             # The unknown token starts neutral: unless rare tokens were mapped
             # to it in training, it is never trained.
             self.embedding.weight[UNKNOWN_ID].zero_()
-        self.rnn = RNN_CELLS[cell](
-            embedding_dim,
-            hidden_size,
-            num_layers=num_layers,
-            batch_first=True,
-            bidirectional=bidirectional,
-            # PyTorch applies this dropout between layers only.
-            dropout=dropout if num_layers > 1 else 0.0,
+        self.layers = nn.ModuleList(
+            nn.ModuleList(
+                RNN_CELLS[cell](
+                    embedding_dim if layer == 0 else hidden_size * self.num_directions,
+                    hidden_size,
+                    batch_first=True,
+                )
+                for _ in range(self.num_directions)
+            )
+            for layer in range(num_layers)
         )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size * self.num_directions, n_classes)
@@ -84,8 +96,8 @@ class RNNModule(nn.Module):
         ids : LongTensor of shape (batch, time)
             Right-padded token ids; 0 is padding.
         lengths : LongTensor of shape (batch,), optional
-            Number of real tokens per row, on the CPU. Computed from ``ids``
-            when not given. A row of padding only counts as one token.
+            Number of real tokens per row. Computed from ``ids`` when not
+            given. A row of padding only counts as one token.
 
         Returns
         -------
@@ -93,40 +105,58 @@ class RNNModule(nn.Module):
         """
         if lengths is None:
             lengths = (ids != 0).sum(dim=1)
-        lengths = lengths.to("cpu", torch.int64).clamp(min=1)
-        embedded = self.embedding(ids)
-        packed = pack_padded_sequence(
-            embedded, lengths, batch_first=True, enforce_sorted=False
+        lengths = lengths.to(ids.device, torch.int64, non_blocking=True).clamp(min=1)
+        states = self.embedding(ids)
+        reverse = (
+            reversal_index(lengths, ids.shape[1]) if self.num_directions == 2 else None
         )
-        outputs, final_state = self.rnn(packed)
+        for depth, directions in enumerate(self.layers):
+            if depth > 0:
+                states = self.dropout(states)
+            outputs = [directions[0](states)[0]]
+            if reverse is not None:
+                backward, _ = directions[1](reverse_within_lengths(states, reverse))
+                outputs.append(reverse_within_lengths(backward, reverse))
+            states = torch.cat(outputs, dim=2) if reverse is not None else outputs[0]
         if self.pooling == "last":
-            if isinstance(final_state, tuple):  # LSTM: (h_n, c_n)
-                final_state = final_state[0]
-            pooled = last_layer_state(final_state, self.num_directions)
+            pooled = self._last_states(states, lengths)
         else:
-            states, _ = pad_packed_sequence(outputs, batch_first=True)
-            mask = real_token_mask(lengths, states.shape[1], states.device)
+            mask = real_token_mask(lengths, states.shape[1])
             if self.pooling == "mean":
                 pooled = masked_mean(states, mask)
             else:
                 pooled = masked_max(states, mask)
         return self.head(self.dropout(pooled))
 
+    def _last_states(self, states, lengths):
+        """Forward state at the last real token; backward state at the first."""
+        rows = torch.arange(len(states), device=states.device)
+        forward_end = states[rows, lengths - 1, : self.hidden_size]
+        if self.num_directions == 1:
+            return forward_end
+        return torch.cat([forward_end, states[:, 0, self.hidden_size :]], dim=1)
 
-def last_layer_state(final_state, num_directions):
-    """Join the final states of each direction of the top layer.
 
-    For packed input, PyTorch's final forward state is the one at each text's
-    last real token and the final backward state the one at its first token.
+def reversal_index(lengths, max_length):
+    """Positions that reverse each row within its length, leaving padding put.
+
+    Row ``b`` maps position ``t < lengths[b]`` to ``lengths[b] - 1 - t``; the
+    mapping is its own inverse.
     """
-    top_layer = final_state[-num_directions:]
-    return torch.cat(list(top_layer), dim=1)
+    positions = torch.arange(max_length, device=lengths.device)[None, :]
+    reversed_positions = lengths[:, None] - 1 - positions
+    return torch.where(reversed_positions >= 0, reversed_positions, positions)
 
 
-def real_token_mask(lengths, max_length, device):
+def reverse_within_lengths(sequences, index):
+    """Reorder (batch, time, features) along time by a ``reversal_index``."""
+    return sequences.gather(1, index[:, :, None].expand_as(sequences))
+
+
+def real_token_mask(lengths, max_length):
     """Boolean mask of shape (batch, max_length), True on real tokens."""
-    positions = torch.arange(max_length)
-    return (positions[None, :] < lengths[:, None]).to(device, non_blocking=True)
+    positions = torch.arange(max_length, device=lengths.device)
+    return positions[None, :] < lengths[:, None]
 
 
 def masked_mean(states, mask):

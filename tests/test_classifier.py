@@ -26,7 +26,7 @@ def test_fit_returns_self_and_sets_fitted_attributes(keyword_texts):
     assert clf.n_epochs_ == FAST["max_epochs"] == len(clf.history_)
     assert [row["epoch"] for row in clf.history_] == [1, 2, 3, 4]
     assert all("train_loss" in row and "valid_loss" not in row for row in clf.history_)
-    assert clf.net_.module_.rnn.hidden_size == FAST["hidden_size"]
+    assert clf.net_.module_.layers[0][0].hidden_size == FAST["hidden_size"]
 
 
 def test_learns_a_keyword_task(keyword_texts, keyword_texts_test):
@@ -366,7 +366,7 @@ def test_stacked_layers_and_every_optimizer_train(keyword_texts):
     X, y = keyword_texts
     for optimizer in ["adam", "adamw", "sgd", "rmsprop"]:
         clf = fitted(X, y, num_layers=2, optimizer=optimizer, max_epochs=1)
-        assert clf.net_.module_.rnn.num_layers == 2
+        assert len(clf.net_.module_.layers) == 2
         assert type(clf.net_.optimizer_).__name__.lower() == optimizer
 
 

@@ -58,31 +58,40 @@ def test_each_text_gets_the_output_it_gets_alone(cell, bidirectional, pooling):
             torch.testing.assert_close(together[row : row + 1], alone)
 
 
+def states_of_one_text(module, ids):
+    """Reference recurrence of one unpadded text, the backward one by flipping."""
+    states = module.embedding(ids[None, :])
+    for directions in module.layers:
+        outputs = [directions[0](states)[0]]
+        if len(directions) == 2:
+            outputs.append(directions[1](states.flip(1))[0].flip(1))
+        states = torch.cat(outputs, dim=2)
+    return states[0]
+
+
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_last_pooling_joins_forward_end_and_backward_start(cell):
-    module = make_module(cell, bidirectional=True, pooling="last")
+    module = make_module(cell, bidirectional=True, pooling="last", num_layers=2)
     ids, lengths = random_batch(seed=2)
+    hidden = module.hidden_size
     with torch.no_grad():
         logits = module(ids, lengths)
         for row, length in enumerate(lengths):
-            # Run the recurrence on the text alone, with no padding at all.
-            states, _ = module.rnn(module.embedding(ids[row : row + 1, :length]))
-            hidden = module.rnn.hidden_size
-            forward_end = states[0, length - 1, :hidden]
-            backward_start = states[0, 0, hidden:]
-            pooled = torch.cat([forward_end, backward_start])
+            states = states_of_one_text(module, ids[row, :length])
+            pooled = torch.cat([states[length - 1, :hidden], states[0, hidden:]])
             torch.testing.assert_close(logits[row], module.head(pooled))
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("pooling", ["mean", "max"])
-def test_mean_and_max_pool_over_real_tokens_only(pooling):
-    module = make_module("gru", bidirectional=False, pooling=pooling)
+def test_mean_and_max_pool_over_real_tokens_only(pooling, bidirectional):
+    module = make_module("gru", bidirectional=bidirectional, pooling=pooling)
     ids, lengths = random_batch(seed=3)
     with torch.no_grad():
         logits = module(ids, lengths)
         for row, length in enumerate(lengths):
-            states, _ = module.rnn(module.embedding(ids[row : row + 1, :length]))
-            pooled = states[0].mean(0) if pooling == "mean" else states[0].amax(0)
+            states = states_of_one_text(module, ids[row, :length])
+            pooled = states.mean(0) if pooling == "mean" else states.amax(0)
             torch.testing.assert_close(logits[row], module.head(pooled))
 
 
@@ -118,3 +127,17 @@ def test_shuffled_batches_cover_every_sample_once_per_epoch():
     second = torch.cat([inputs["ids"][:, 0] for inputs, _ in iterator])
     assert sorted(first.tolist()) == sorted(second.tolist()) == list(range(1, 11))
     assert first.tolist() != second.tolist()
+
+
+def test_shuffled_batches_group_texts_of_similar_length():
+    lengths = torch.randint(1, 200, (3200,), generator=torch.Generator().manual_seed(0))
+    ids = (torch.arange(200)[None, :] < lengths[:, None]).long() * 5
+    iterator = BatchIterator(EncodedTexts(ids.numpy()), batch_size=32, shuffle=True)
+    torch.manual_seed(0)
+    batches = [inputs["lengths"] for inputs, _ in iterator]
+    padded = sum(len(batch) * int(batch.max()) for batch in batches)
+    # Random batches of 32 would carry about 1.9x the real tokens; buckets of
+    # 50 batches sorted by length carry almost none in padding.
+    assert padded / int(lengths.sum()) < 1.05
+    first_lengths = [int(batch[0]) for batch in batches]
+    assert first_lengths != sorted(first_lengths)

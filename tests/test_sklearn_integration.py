@@ -123,8 +123,8 @@ def test_set_params_then_refit(keyword_texts):
     X, y = keyword_texts
     clf = RNNTextClassifier(**FAST).fit(X, y)
     clf.set_params(hidden_size=6, cell="gru", max_len=3).fit(X, y)
-    assert clf.net_.module_.rnn.hidden_size == 6
-    assert isinstance(clf.net_.module_.rnn, torch.nn.GRU)
+    assert clf.net_.module_.layers[0][0].hidden_size == 6
+    assert isinstance(clf.net_.module_.layers[0][0], torch.nn.GRU)
     assert clf.vectorizer_.transform(["w1 w2 w3 w4 w5"]).shape == (1, 3)
 
 
@@ -182,7 +182,7 @@ def test_grid_search_on_nested_parameters(keyword_texts):
         cv=CV,
     ).fit(X, y)
     assert search.best_params_["vec__max_len"] == 12
-    assert search.best_estimator_["rnn"].net_.module_.rnn.hidden_size == 6
+    assert search.best_estimator_["rnn"].net_.module_.layers[0][0].hidden_size == 6
 
 
 def test_rnn_classifier_equals_rnn_text_classifier(keyword_texts):
