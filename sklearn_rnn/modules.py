@@ -106,35 +106,45 @@ class RNNModule(nn.Module):
         if lengths is None:
             lengths = (ids != 0).sum(dim=1)
         lengths = lengths.to(ids.device, torch.int64, non_blocking=True).clamp(min=1)
+        reverse = None
+        if self.num_directions == 2:
+            reverse = reversal_index(lengths, ids.shape[1])
+            # Reversing ids is cheaper than reversing their embeddings.
+            backward_input = self.embedding(ids.gather(1, reverse))
         states = self.embedding(ids)
-        reverse = (
-            reversal_index(lengths, ids.shape[1]) if self.num_directions == 2 else None
-        )
+        last_depth = len(self.layers) - 1
         for depth, directions in enumerate(self.layers):
             if depth > 0:
                 states = self.dropout(states)
+                if reverse is not None:
+                    backward_input = reverse_within_lengths(states, reverse)
             outputs = [directions[0](states)[0]]
             if reverse is not None:
-                backward, _ = directions[1](reverse_within_lengths(states, reverse))
-                outputs.append(reverse_within_lengths(backward, reverse))
-            states = torch.cat(outputs, dim=2) if reverse is not None else outputs[0]
-        if self.pooling == "last":
-            pooled = self._last_states(states, lengths)
-        else:
-            mask = real_token_mask(lengths, states.shape[1])
-            if self.pooling == "mean":
-                pooled = masked_mean(states, mask)
-            else:
-                pooled = masked_max(states, mask)
-        return self.head(self.dropout(pooled))
+                backward, _ = directions[1](backward_input)
+                # The top layer's backward states stay in reversed order: the
+                # pooling below reads them where they are.
+                if depth < last_depth:
+                    backward = reverse_within_lengths(backward, reverse)
+                outputs.append(backward)
+            states = torch.cat(outputs, dim=2)
+        return self.head(self.dropout(self._pool(states, lengths)))
 
-    def _last_states(self, states, lengths):
-        """Forward state at the last real token; backward state at the first."""
-        rows = torch.arange(len(states), device=states.device)
-        forward_end = states[rows, lengths - 1, : self.hidden_size]
-        if self.num_directions == 1:
-            return forward_end
-        return torch.cat([forward_end, states[:, 0, self.hidden_size :]], dim=1)
+    def _pool(self, states, lengths):
+        """One vector per text from the top layer's states at real tokens.
+
+        The backward half of ``states`` is in each text's reversed order. Mean
+        and max do not depend on order, and reversal within a text's length
+        keeps real tokens in the first ``length`` positions, so one mask fits
+        both halves. For ``"last"``, position ``length - 1`` holds the forward
+        state at the text's last token and the backward state at its first.
+        """
+        if self.pooling == "last":
+            rows = torch.arange(len(states), device=states.device)
+            return states[rows, lengths - 1]
+        mask = real_token_mask(lengths, states.shape[1])
+        if self.pooling == "mean":
+            return masked_mean(states, mask)
+        return masked_max(states, mask)
 
 
 def reversal_index(lengths, max_length):

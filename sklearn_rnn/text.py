@@ -8,6 +8,7 @@ from collections import Counter
 from functools import cache
 from itertools import chain
 from numbers import Integral, Real
+from operator import itemgetter
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -30,6 +31,8 @@ UNKNOWN_ID = 1
 PAD_TOKEN = "<pad>"
 UNKNOWN_TOKEN = "<unk>"
 FIRST_TOKEN_ID = 2
+PLAIN_TOKEN_PATTERN = r"\w+|[^\w\s]"
+FIRST_COMBINING_MARK = "\u0300"
 
 
 class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -265,7 +268,17 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         if self.tokenizer is not None:
             return [self._call_tokenizer(i, text) for i, text in enumerate(texts)]
         findall = compile_token_pattern(self.token_pattern).findall
-        return [findall(text) for text in texts]
+        if self.token_pattern is not None:
+            return [findall(text) for text in texts]
+        # Below U+0300 there is no combining mark, and there the plain pattern,
+        # about 3x faster than the one that knows them, gives the same tokens.
+        plain_findall = compile_token_pattern(PLAIN_TOKEN_PATTERN).findall
+        return [
+            plain_findall(text)
+            if text.isascii() or max(text) < FIRST_COMBINING_MARK
+            else findall(text)
+            for text in texts
+        ]
 
     def _call_tokenizer(self, index, text):
         tokens = self.tokenizer(text)
@@ -294,7 +307,10 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
                     if document_counts[token] / len(tokenized) >= min_share
                 }
             )
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        # Most frequent first, ties alphabetical: sort by token, then stably by
+        # count (much faster than one sort on (-count, token) tuples).
+        ranked = sorted(counts.items())
+        ranked.sort(key=itemgetter(1), reverse=True)
         if self.max_features is not None:
             ranked = ranked[: self.max_features]
         if not ranked:
@@ -309,19 +325,31 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         }
 
     def _to_ids(self, tokenized):
-        lookup = self.vocabulary_.get
-        rows = [[lookup(token, UNKNOWN_ID) for token in tokens] for tokens in tokenized]
-        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-        empty = lengths == 0
-        if empty.any():
-            rows = [row or [UNKNOWN_ID] for row in rows]
-            lengths[empty] = 1
-        ids = np.zeros((len(rows), int(lengths.max())), dtype=np.int64)
-        filled = np.arange(ids.shape[1]) < lengths[:, None]
-        ids[filled] = np.fromiter(
-            chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum())
+        lengths = np.fromiter(map(len, tokenized), dtype=np.int64, count=len(tokenized))
+        lookup = _IdLookup(self.vocabulary_).__getitem__
+        token_ids = np.fromiter(
+            map(lookup, chain.from_iterable(tokenized)),
+            dtype=np.int64,
+            count=int(lengths.sum()),
         )
+        empty = lengths == 0
+        lengths[empty] = 1
+        ids = np.zeros((len(tokenized), int(lengths.max())), dtype=np.int64)
+        ids[empty, 0] = UNKNOWN_ID
+        filled = np.arange(ids.shape[1]) < lengths[:, None]
+        filled[empty, 0] = False
+        ids[filled] = token_ids
         return ids
+
+
+class _IdLookup(dict):
+    """Token to id, with the unknown id for any other token.
+
+    Indexing it maps a known token in C; only unknown tokens reach Python.
+    """
+
+    def __missing__(self, token):
+        return UNKNOWN_ID
 
 
 @cache
