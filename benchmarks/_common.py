@@ -175,7 +175,7 @@ def length_summary(lengths):
 # --- models -----------------------------------------------------------------
 
 
-def rnn_text_classifier(max_len, max_epochs, seed):
+def rnn_text_classifier(max_len, max_epochs, seed, batch_size=BATCH_SIZE):
     """``RNNTextClassifier`` with the shared sizes; other parameters at defaults."""
     return RNNTextClassifier(
         max_len=max_len,
@@ -184,7 +184,7 @@ def rnn_text_classifier(max_len, max_epochs, seed):
         bidirectional=True,
         embedding_dim=EMBEDDING_DIM,
         hidden_size=HIDDEN_SIZE,
-        batch_size=BATCH_SIZE,
+        batch_size=batch_size,
         lr=LEARNING_RATE,
         optimizer="adam",
         max_epochs=max_epochs,

@@ -48,6 +48,8 @@ from _common import (
     write_json,
 )
 
+from sklearn_rnn import RNNTextClassifier
+
 DEFAULT_MAX_TRAIN = 1000
 QUICK_MAX_TRAIN = 200
 MATMUL_SECONDS = 0.2  # length of one timed batch of products
@@ -112,7 +114,7 @@ def training_gflops(args, dataset):
     max_len = choose_max_len(lengths, args.max_len, args.quick)
     warm_up_fit(rnn_text_classifier(max_len, 1, args.seed), texts, labels)
     print(f"  {dataset}: fitting {len(texts)} texts, max_len={max_len}")
-    clf = rnn_text_classifier(max_len, args.epochs, args.seed)
+    clf = rnn_text_classifier(max_len, args.epochs, args.seed, args.batch_size)
     _, fit_seconds = timed(partial(clf.fit, texts, labels))
     params = clf.get_params()
     per_token = training_flops_per_token(
@@ -184,6 +186,12 @@ def main():
         help="tokens kept per text; if unset, the 95th percentile of training lengths",
     )
     parser.add_argument("--epochs", type=int, default=1, help="training epochs")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=RNNTextClassifier().batch_size,
+        help="training batch size (default: the library's)",
+    )
     parser.add_argument("--runs", type=int, default=5, help="matmul: best of this")
     args = parse_args(parser)
     if args.quick:

@@ -1,22 +1,40 @@
 """The skorch net that trains :class:`~sklearn_rnn.modules.RNNModule`."""
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 
+import torch
 from skorch import NeuralNetClassifier
-from skorch.utils import to_device
+from skorch.dataset import unpack_data
+from skorch.utils import TeeGenerator, to_device
 from torch.utils.data import Dataset
 
 from .batching import EncodedTexts
+
+PRECISIONS = {"float32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 class RNNNet(NeuralNetClassifier):
     """A skorch classifier net that reads the batches of ``BatchIterator``.
 
     Each batch's inputs are a dict of token ids, lengths and optional sample
-    weights. Only the ids go to the device: the lengths stay on the CPU, where
-    ``pack_padded_sequence`` wants them. The criterion must be built with
-    ``reduction="none"`` so that per-sample weights can be applied.
+    weights; the ids are copied to the device without blocking (from pinned
+    memory on a GPU). The criterion must be built with ``reduction="none"`` so
+    that per-sample weights can be applied.
+
+    Parameters
+    ----------
+    precision : {"float32", "bf16", "fp16"}, default="float32"
+        Run the module under ``torch.autocast`` in that precision; the loss
+        and the weights stay in float32. ``"fp16"`` scales the loss with a
+        ``torch.amp.GradScaler`` so that small gradients do not underflow.
+    *args, **kwargs
+        As for :class:`skorch.NeuralNetClassifier`.
     """
+
+    def __init__(self, *args, precision="float32", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.precision = precision
 
     def get_dataset(self, X, y=None):
         """Wrap token ids (and targets) so the net can be used on its own."""
@@ -26,10 +44,46 @@ class RNNNet(NeuralNetClassifier):
 
     def infer(self, x, **fit_params):
         ids = x["ids"].to(self.device, non_blocking=True)
-        return self.module_(ids, x["lengths"], **fit_params)
+        with self._autocast():
+            return self.module_(ids, x["lengths"], **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        losses = self.criterion_(y_pred, to_device(y_true, self.device))
+        losses = self.criterion_(y_pred.float(), to_device(y_true, self.device))
         if isinstance(X, Mapping) and "sample_weight" in X:
             losses = losses * X["sample_weight"].to(self.device, non_blocking=True)
         return losses.mean()
+
+    def train_step(self, batch, **fit_params):
+        if self.precision != "fp16":
+            return super().train_step(batch, **fit_params)
+        # Loss scaling: backward on the scaled loss, unscale before the
+        # callbacks see the gradients (clipping), and let the scaler skip
+        # steps whose gradients overflowed.
+        scaler = self._grad_scaler()
+        self.optimizer_.zero_grad()
+        self._set_training(True)
+        inputs, targets = unpack_data(batch)
+        y_pred = self.infer(inputs, **fit_params)
+        loss = self.get_loss(y_pred, targets, X=inputs, training=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(self.optimizer_)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        scaler.step(self.optimizer_)
+        scaler.update()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _grad_scaler(self):
+        if getattr(self, "grad_scaler_", None) is None:
+            self.grad_scaler_ = torch.amp.GradScaler(torch.device(self.device).type)
+        return self.grad_scaler_
+
+    def _autocast(self):
+        dtype = PRECISIONS[self.precision]
+        if dtype is None:
+            return nullcontext()
+        return torch.autocast(torch.device(self.device).type, dtype=dtype)

@@ -10,6 +10,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+# Prediction batches hold texts of similar lengths, as many as fit in this many
+# token positions (at most PREDICT_MAX_TEXTS). Larger batches run slower per
+# token once their states outgrow the caches: on IMDB lengths, batches of 32
+# texts of 780 tokens were 1.6x faster than batches of 256.
+PREDICT_BATCH_TOKENS = 32_768
+PREDICT_MAX_TEXTS = 512
+
 
 class EncodedTexts(Dataset):
     """Token ids, their lengths, and optionally targets and sample weights.
@@ -115,3 +122,20 @@ class BatchIterator:
         )
         batches = by_length.split(self.batch_size)
         return [batches[i] for i in torch.randperm(len(batches))]
+
+
+def prediction_batches(lengths):
+    """Indices of prediction batches of similar lengths, longest texts first.
+
+    Each batch holds as many texts as fit in ``PREDICT_BATCH_TOKENS`` positions
+    at its longest text's length (at least one, at most ``PREDICT_MAX_TEXTS``),
+    so memory is bounded by the batch, not by the data.
+    """
+    order = torch.argsort(lengths, descending=True, stable=True)
+    sorted_lengths = lengths[order].tolist()
+    start = 0
+    while start < len(order):
+        size = PREDICT_BATCH_TOKENS // sorted_lengths[start]
+        size = min(max(size, 1), PREDICT_MAX_TEXTS)
+        yield order[start : start + size]
+        start += size

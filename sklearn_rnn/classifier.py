@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import EarlyStopping, GradientNormClipping
 
 from ._device import resolve_device, seeded_generators
-from ._net import RNNNet
+from ._net import PRECISIONS, RNNNet
 from ._validation import (
     BOOLEAN,
     RANDOM_STATE,
@@ -25,7 +25,7 @@ from ._validation import (
     check_texts,
     validate_params,
 )
-from .batching import BatchIterator, EncodedTexts
+from .batching import BatchIterator, EncodedTexts, prediction_batches
 from .modules import POOLINGS, RNN_CELLS, RNNModule
 from .text import UNKNOWN_ID, TextVectorizer
 
@@ -40,9 +40,6 @@ OPTIMIZERS = {
     "rmsprop": (torch.optim.RMSprop, {"foreach": True}),
 }
 
-# The largest batch used for prediction; each batch holds texts of similar
-# lengths, so a large one wastes little on padding.
-PREDICT_BATCH_SIZE = 256
 
 HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc", "dur")
 
@@ -73,6 +70,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             IsNone(),
         ],
         "device": [InstanceOf((str, torch.device), "'auto', 'cpu', 'cuda'")],
+        "precision": [Options(*PRECISIONS)],
         "random_state": list(RANDOM_STATE),
         "verbose": [Interval(Integral, 0, None), BOOLEAN],
         "warm_start": [BOOLEAN],
@@ -99,6 +97,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         n_iter_no_change=3,
         class_weight=None,
         device="auto",
+        precision="float32",
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -121,6 +120,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -137,6 +137,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         continuing = self._continues_training()
         # A continued fit stays where the network is; see warm_start.
         device = str(self.net_.device) if continuing else resolve_device(self.device)
+        _check_precision(self.precision, device)
         seed = _draw_seed(self.random_state)
         with seeded_generators(seed, device):
             train, valid = self._split(ids, y_index, weights, len(classes), seed)
@@ -229,6 +230,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             classes=list(range(n_classes)),
             callbacks=self._callbacks(),
             device=device,
+            precision=self.precision,
             verbose=self.verbose,
         )
 
@@ -258,13 +260,9 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         data = EncodedTexts(ids)
         module = self.net_.module_
         module.eval()
-        # Longest texts first, so each batch is trimmed to similar lengths.
-        order = torch.argsort(data.lengths, descending=True, stable=True)
-        batch_size = max(self.batch_size, PREDICT_BATCH_SIZE)
         proba = np.empty((len(data), len(self.classes_)), dtype=np.float64)
         with torch.inference_mode():
-            for start in range(0, len(data), batch_size):
-                index = order[start : start + batch_size]
+            for index in prediction_batches(data.lengths):
                 inputs, _ = data.batch(index)
                 logits = self.net_.infer(inputs)
                 proba[index.numpy()] = torch.softmax(logits.double(), 1).cpu().numpy()
@@ -361,6 +359,11 @@ class RNNClassifier(_BaseRNNClassifier):
     device : str or torch.device, default="auto"
         Where to train: ``"auto"`` takes a CUDA GPU when one is available and
         the CPU otherwise; ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+    precision : {"float32", "bf16", "fp16"}, default="float32"
+        Mixed precision: run the network under ``torch.autocast`` in bfloat16
+        or float16 (with loss scaling), keeping weights and loss in float32.
+        Needs a CUDA device (PyTorch's CPU recurrent kernels have no mixed
+        precision); worth it on GPUs with tensor cores.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, dropout and the validation
         split. With an int, two fits on the same data give the same model on
@@ -529,6 +532,11 @@ class RNNTextClassifier(_BaseRNNClassifier):
     device : str or torch.device, default="auto"
         Where to train: ``"auto"`` takes a CUDA GPU when one is available and
         the CPU otherwise; ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+    precision : {"float32", "bf16", "fp16"}, default="float32"
+        Mixed precision: run the network under ``torch.autocast`` in bfloat16
+        or float16 (with loss scaling), keeping weights and loss in float32.
+        Needs a CUDA device (PyTorch's CPU recurrent kernels have no mixed
+        precision); worth it on GPUs with tensor cores.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, dropout and the validation
         split. With an int, two fits on the same data give the same model on
@@ -607,6 +615,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
         n_iter_no_change=3,
         class_weight=None,
         device="auto",
+        precision="float32",
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -630,6 +639,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
             n_iter_no_change=n_iter_no_change,
             class_weight=class_weight,
             device=device,
+            precision=precision,
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
@@ -663,7 +673,8 @@ class RNNTextClassifier(_BaseRNNClassifier):
         """
         validate_params(self, self._parameter_constraints)
         if not self._continues_training():
-            resolve_device(self.device)  # fail early, before reading any text
+            # Fail early, before reading any text.
+            _check_precision(self.precision, resolve_device(self.device))
         texts = check_texts(X)
         y, classes, sample_weight = self._check_targets(y, len(texts), sample_weight)
         if self._continues_training():
@@ -768,6 +779,15 @@ def _check_ids(X):
             "X must be right-padded: id 0 (padding) is followed by a token in some row."
         )
     return ids.astype(np.int64, copy=False)
+
+
+def _check_precision(precision, device):
+    if precision != "float32" and torch.device(device).type != "cuda":
+        raise ValueError(
+            f"precision={precision!r} needs a CUDA device, but training would run "
+            f"on {device!r}: PyTorch's CPU kernels for recurrent layers have no "
+            "mixed precision. Use precision='float32' on the CPU."
+        )
 
 
 def _unknown_beyond(ids, n_tokens):

@@ -445,3 +445,18 @@ def test_fit_queues_no_cuda_seeding(keyword_texts):
     calls_before = list(torch.cuda._lazy_seed_tracker.get_calls())
     fitted(X, y)
     assert list(torch.cuda._lazy_seed_tracker.get_calls()) == calls_before
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_on_the_cpu_is_a_clear_error(keyword_texts, precision):
+    X, y = keyword_texts
+    with pytest.raises(ValueError, match="needs a CUDA device"):
+        fitted(X, y, precision=precision)
+
+
+def test_float32_precision_is_the_default(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y)
+    assert clf.precision == "float32" and clf.net_.precision == "float32"
+    assert all(p.dtype == torch.float32 for p in clf.net_.module_.parameters())

@@ -3,7 +3,13 @@ import itertools
 import pytest
 import torch
 
-from sklearn_rnn.batching import BatchIterator, EncodedTexts
+from sklearn_rnn.batching import (
+    PREDICT_BATCH_TOKENS,
+    PREDICT_MAX_TEXTS,
+    BatchIterator,
+    EncodedTexts,
+    prediction_batches,
+)
 from sklearn_rnn.modules import RNNModule
 
 CONFIGS = list(
@@ -141,3 +147,17 @@ def test_shuffled_batches_group_texts_of_similar_length():
     assert padded / int(lengths.sum()) < 1.05
     first_lengths = [int(batch[0]) for batch in batches]
     assert first_lengths != sorted(first_lengths)
+
+
+def test_prediction_batches_bound_their_token_positions():
+    lengths = torch.randint(
+        1, 3000, (2000,), generator=torch.Generator().manual_seed(0)
+    )
+    lengths[:700] = 3  # many short texts: capped by the number of texts
+    batches = list(prediction_batches(lengths))
+    assert sorted(torch.cat(batches).tolist()) == list(range(2000))
+    for index in batches:
+        positions = len(index) * int(lengths[index].max())
+        assert positions <= PREDICT_BATCH_TOKENS or len(index) == 1
+        assert len(index) <= PREDICT_MAX_TEXTS
+    assert max(len(index) for index in batches) == PREDICT_MAX_TEXTS

@@ -353,7 +353,7 @@ def test_large_prediction_batches_keep_the_callers_order():
     X, y = keyword_data(700, seed=3)
     clf = RNNTextClassifier(**FAST).fit(X[:100], y[:100])
     proba = clf.predict_proba(X)
-    for i in [0, 255, 256, 511, 699]:
+    for i in [0, 255, 511, 512, 699]:
         np.testing.assert_allclose(clf.predict_proba([X[i]])[0], proba[i], atol=1e-6)
 
 
@@ -393,3 +393,22 @@ def test_the_fitted_skorch_net_predicts_on_ids_by_itself():
     np.testing.assert_allclose(
         clf.net_.predict_proba(ids), clf.predict_proba(ids), atol=1e-6
     )
+
+
+def threads_in_use(estimator, X, y):
+    return torch.get_num_threads()
+
+
+def test_parallel_search_workers_share_the_cores(keyword_texts):
+    X, y = keyword_texts
+    search = GridSearchCV(
+        RNNTextClassifier(**{**FAST, "max_epochs": 1}),
+        {"hidden_size": [4, 6]},
+        cv=CV,
+        n_jobs=2,
+        scoring=threads_in_use,
+    ).fit(X, y)
+    # joblib gives each of the 2 workers its share of the cores, which torch
+    # takes as its thread count: no oversubscription.
+    expected = max(1, joblib.cpu_count() // 2)
+    assert set(search.cv_results_["mean_test_score"]) == {expected}
