@@ -439,6 +439,16 @@ def environment(threads):
     }
 
 
+def run_per_dataset(script, args, benchmark_dataset, report):
+    """Benchmark each dataset in turn, then print and save the results."""
+    set_threads(args.threads)
+    print_header(script, args)
+    results = [benchmark_dataset(args, dataset) for dataset in args.datasets]
+    print()
+    report(results)
+    write_json(args.json, script, args, results)
+
+
 def write_json(path, script, args, results):
     """Save the results, the arguments and the environment as JSON."""
     if path is None:

@@ -31,13 +31,11 @@ from _common import (
     load_texts,
     make_parser,
     parse_args,
-    print_header,
     print_table,
     real_tokens,
     rnn_text_classifier,
-    set_threads,
+    run_per_dataset,
     token_lengths,
-    write_json,
 )
 from sklearn.feature_extraction.text import CountVectorizer
 
@@ -211,12 +209,7 @@ def main():
     args = parse_args(parser)
     if args.quick:
         args.calls = min(args.calls, QUICK_CALLS)
-    set_threads(args.threads)
-    print_header("bench_predict", args)
-    results = [benchmark_dataset(args, dataset) for dataset in args.datasets]
-    print()
-    report(results)
-    write_json(args.json, "bench_predict", args, results)
+    run_per_dataset("bench_predict", args, benchmark_dataset, report)
 
 
 if __name__ == "__main__":

@@ -33,16 +33,15 @@ from _common import (
     load_texts,
     make_parser,
     parse_args,
-    print_header,
     print_table,
     real_tokens,
     rnn_text_classifier,
     run_isolated,
+    run_per_dataset,
     set_threads,
     timed_with_memory,
     token_lengths,
     warm_up_fit,
-    write_json,
 )
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -229,12 +228,7 @@ def main():
         args.max_train = args.max_train or QUICK_MAX_TRAIN
         args.max_test = args.max_test or QUICK_MAX_TEST
         args.epochs = 1
-    set_threads(args.threads)
-    print_header("bench_train", args)
-    results = [benchmark_dataset(args, dataset) for dataset in args.datasets]
-    print()
-    report(results)
-    write_json(args.json, "bench_train", args, results)
+    run_per_dataset("bench_train", args, benchmark_dataset, report)
 
 
 if __name__ == "__main__":
