@@ -159,6 +159,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             {key: row[key] for key in HISTORY_KEYS if key in row} for row in net.history
         ]
         self.n_epochs_ = len(self.history_)
+        self.best_epoch_ = _restored_epoch(net) if self.early_stopping else None
         return self
 
     def _continues_training(self):
@@ -391,6 +392,9 @@ class RNNClassifier(_BaseRNNClassifier):
         stopping, ``valid_loss`` and ``valid_acc``.
     n_epochs_ : int
         Number of epochs trained, over all warm-started fits.
+    best_epoch_ : int or None
+        With early stopping, the epoch whose weights were kept (the one with
+        the lowest validation loss); None without early stopping.
 
     See Also
     --------
@@ -565,6 +569,9 @@ class RNNTextClassifier(_BaseRNNClassifier):
         stopping, ``valid_loss`` and ``valid_acc``.
     n_epochs_ : int
         Number of epochs trained, over all warm-started fits.
+    best_epoch_ : int or None
+        With early stopping, the epoch whose weights were kept (the one with
+        the lowest validation loss); None without early stopping.
 
     See Also
     --------
@@ -870,6 +877,12 @@ class _PredefinedSplit:
 
     def __call__(self, dataset, y=None, **kwargs):
         return dataset, self.valid
+
+
+def _restored_epoch(net):
+    """The epoch whose weights early stopping kept: the last best one."""
+    best = [row["epoch"] for row in net.history if row.get("valid_loss_best")]
+    return best[-1] if best else None
 
 
 def _discard(*args, **kwargs):

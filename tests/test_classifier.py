@@ -26,6 +26,7 @@ def test_fit_returns_self_and_sets_fitted_attributes(keyword_texts):
     assert clf.n_epochs_ == FAST["max_epochs"] == len(clf.history_)
     assert [row["epoch"] for row in clf.history_] == [1, 2, 3, 4]
     assert all("train_loss" in row and "valid_loss" not in row for row in clf.history_)
+    assert clf.best_epoch_ is None
     assert clf.net_.module_.layers[0][0].hidden_size == FAST["hidden_size"]
 
 
@@ -205,6 +206,7 @@ def test_early_stopping_keeps_the_best_epoch(keyword_texts):
     best_epoch = int(np.argmin(losses)) + 1
     assert stopped.n_epochs_ < 40
     assert stopped.n_epochs_ == best_epoch + 2
+    assert stopped.best_epoch_ == best_epoch
     assert all("valid_acc" in row for row in stopped.history_)
     # The same seed and split trained for exactly best_epoch epochs must be
     # the model that early stopping restored.

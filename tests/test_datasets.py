@@ -26,3 +26,10 @@ def test_sms_spam_as_frame():
 def test_unknown_subset_is_refused():
     with pytest.raises(ValueError, match="subset"):
         load_sms_spam(subset="validation")
+
+
+def test_description_states_the_repeated_messages():
+    train, _ = load_sms_spam(return_X_y=True)
+    test, _ = load_sms_spam(subset="test", return_X_y=True)
+    repeated = sum(text in set(train) for text in test)
+    assert f"{repeated} test" in load_sms_spam().DESCR
