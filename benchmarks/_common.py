@@ -89,6 +89,18 @@ def make_parser(docstring, default_datasets):
     return parser
 
 
+def add_subset_options(parser, max_train_help, max_test_help=None):
+    """Options that cut the data: --max-train, --max-test (if helped), --max-len."""
+    parser.add_argument("--max-train", type=int, help=max_train_help)
+    if max_test_help is not None:
+        parser.add_argument("--max-test", type=int, help=max_test_help)
+    parser.add_argument(
+        "--max-len",
+        type=int,
+        help="tokens kept per text; if unset, the 95th percentile of training lengths",
+    )
+
+
 def parse_args(parser):
     """Parse the command line and check that every dataset is there."""
     args = parser.parse_args()

@@ -24,6 +24,7 @@ from functools import partial
 import numpy as np
 from _common import (
     FixedLengthTextClassifier,
+    add_subset_options,
     alternating_order,
     best_times,
     choose_max_len,
@@ -189,20 +190,10 @@ def report(results):
 
 def main():
     parser = make_parser(__doc__, ["sst2", "imdb"])
-    parser.add_argument(
-        "--max-train",
-        type=int,
-        help=f"training texts for the 1-epoch fit; if unset, {DEFAULT_MAX_TRAIN}",
-    )
-    parser.add_argument(
-        "--max-test",
-        type=int,
-        help="test texts to predict; if unset, 2000 for imdb, all for others",
-    )
-    parser.add_argument(
-        "--max-len",
-        type=int,
-        help="tokens kept per text; if unset, the 95th percentile of training lengths",
+    add_subset_options(
+        parser,
+        f"training texts for the 1-epoch fit; if unset, {DEFAULT_MAX_TRAIN}",
+        "test texts to predict; if unset, 2000 for imdb, all for others",
     )
     parser.add_argument("--runs", type=int, default=3, help="best of this many")
     parser.add_argument("--calls", type=int, default=300, help="single-text calls")

@@ -31,6 +31,7 @@ from _common import (
     BATCH_SIZE,
     EMBEDDING_DIM,
     HIDDEN_SIZE,
+    add_subset_options,
     best_times,
     choose_max_len,
     fmt,
@@ -175,15 +176,9 @@ def report(matmuls, trainings):
 
 def main():
     parser = make_parser(__doc__, ["sst2", "imdb"])
-    parser.add_argument(
-        "--max-train",
-        type=int,
-        help=f"training texts per dataset; if unset, {DEFAULT_MAX_TRAIN}",
-    )
-    parser.add_argument(
-        "--max-len",
-        type=int,
-        help="tokens kept per text; if unset, the 95th percentile of training lengths",
+    add_subset_options(
+        parser,
+        f"training texts per dataset; if unset, {DEFAULT_MAX_TRAIN}",
     )
     parser.add_argument("--epochs", type=int, default=1, help="training epochs")
     parser.add_argument(

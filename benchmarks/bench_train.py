@@ -26,6 +26,7 @@ from statistics import median
 
 from _common import (
     FixedLengthTextClassifier,
+    add_subset_options,
     alternating_order,
     choose_max_len,
     fmt,
@@ -204,20 +205,10 @@ def report(results):
 
 def main():
     parser = make_parser(__doc__, ["imdb", "sst2", "trec"])
-    parser.add_argument(
-        "--max-train",
-        type=int,
-        help="training texts per dataset; if unset, 5000 for imdb, all for others",
-    )
-    parser.add_argument(
-        "--max-test",
-        type=int,
-        help="test texts per dataset; if unset, 5000 for imdb, all for others",
-    )
-    parser.add_argument(
-        "--max-len",
-        type=int,
-        help="tokens kept per text; if unset, the 95th percentile of training lengths",
+    add_subset_options(
+        parser,
+        "training texts per dataset; if unset, 5000 for imdb, all for others",
+        "test texts per dataset; if unset, 5000 for imdb, all for others",
     )
     parser.add_argument("--epochs", type=int, default=2, help="training epochs")
     parser.add_argument(
