@@ -109,9 +109,13 @@ class RNNModule(nn.Module):
         reverse = None
         if self.num_directions == 2:
             reverse = reversal_index(lengths, ids.shape[1])
-            # Reversing ids is cheaper than reversing their embeddings.
-            backward_input = self.embedding(ids.gather(1, reverse))
-        states = self.embedding(ids)
+            # Reversing ids is cheaper than reversing their embeddings, and one
+            # lookup of both orders keeps the embedding's gradient to a single
+            # dense (n_tokens, embedding_dim) buffer per step.
+            both_orders = torch.cat([ids, ids.gather(1, reverse)])
+            states, backward_input = self.embedding(both_orders).chunk(2)
+        else:
+            states = self.embedding(ids)
         last_depth = len(self.layers) - 1
         for depth, directions in enumerate(self.layers):
             if depth > 0:
