@@ -260,7 +260,8 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         ids = _unknown_beyond(ids, self.n_tokens_)
         data = EncodedTexts(ids)
         module = self.net_.module_
-        module.eval()
+        if module.training:  # eval() walks every submodule: skip it when done
+            module.eval()
         proba = np.empty((len(data), len(self.classes_)), dtype=np.float64)
         with torch.inference_mode():
             for index in prediction_batches(data.lengths):
