@@ -9,7 +9,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_device
 from torch.utils.data import Dataset
 
-from .batching import EncodedTexts
+from .batching import BatchIterator, EncodedTexts
 
 PRECISIONS = {"float32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -33,8 +33,18 @@ class RNNNet(NeuralNetClassifier):
     """
 
     def __init__(self, *args, precision="float32", **kwargs):
+        # On its own, the net must batch EncodedTexts with our iterator: the
+        # default DataLoader cannot stack rows trimmed to their own lengths.
+        kwargs.setdefault("iterator_train", BatchIterator)
+        kwargs.setdefault("iterator_valid", BatchIterator)
+        if kwargs["iterator_train"] is BatchIterator:
+            kwargs.setdefault("iterator_train__shuffle", True)
         super().__init__(*args, **kwargs)
         self.precision = precision
+
+    def initialize(self):
+        self.grad_scaler_ = None
+        return super().initialize()
 
     def get_dataset(self, X, y=None):
         """Wrap token ids (and targets) so the net can be used on its own."""
@@ -84,6 +94,9 @@ class RNNNet(NeuralNetClassifier):
 
     def _autocast(self):
         dtype = PRECISIONS[self.precision]
-        if dtype is None:
+        # Mixed precision only on CUDA: a model trained so on a GPU and loaded
+        # on a CPU-only machine runs in float32 there, as the CPU's recurrent
+        # kernels have no reduced-precision path.
+        if dtype is None or torch.device(self.device).type != "cuda":
             return nullcontext()
-        return torch.autocast(torch.device(self.device).type, dtype=dtype)
+        return torch.autocast("cuda", dtype=dtype)

@@ -11,6 +11,8 @@ from sklearn.exceptions import NotFittedError
 from skorch.exceptions import DeviceWarning
 
 from sklearn_rnn import RNNTextClassifier
+from sklearn_rnn._net import RNNNet
+from sklearn_rnn.modules import RNNModule
 
 
 def fitted(X, y, **params):
@@ -462,3 +464,31 @@ def test_float32_precision_is_the_default(keyword_texts):
     clf = fitted(X, y)
     assert clf.precision == "float32" and clf.net_.precision == "float32"
     assert all(p.dtype == torch.float32 for p in clf.net_.module_.parameters())
+
+
+def test_a_model_trained_in_mixed_precision_predicts_on_the_cpu(keyword_texts):
+    # What a model trained with precision="fp16" on a GPU looks like once
+    # skorch has moved it to a CPU-only machine: it must run in float32.
+    X, y = keyword_texts
+    clf = fitted(X, y)
+    proba = clf.predict_proba(X)
+    for precision in ["fp16", "bf16"]:
+        clf.net_.precision = precision
+        np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+def test_the_skorch_net_trains_on_ids_by_itself():
+    ids = np.array([[2, 3, 0], [4, 2, 3], [3, 0, 0], [4, 4, 0]] * 10)
+    y = np.array([0, 1, 0, 1] * 10)
+    net = RNNNet(
+        RNNModule,
+        module__n_tokens=5,
+        module__n_classes=2,
+        criterion=torch.nn.CrossEntropyLoss,
+        criterion__reduction="none",
+        train_split=None,
+        max_epochs=2,
+        verbose=0,
+    )
+    net.fit(ids, y)
+    assert net.predict_proba(ids).shape == (40, 2)
