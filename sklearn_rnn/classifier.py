@@ -12,6 +12,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import EarlyStopping, GradientNormClipping
+from skorch.helper import predefined_split
 
 from ._device import resolve_device, seeded_generators
 from ._net import PRECISIONS, RNNNet
@@ -867,17 +868,7 @@ def _draw_seed(random_state):
 
 def _fixed_split(valid):
     """A skorch ``train_split`` returning our own validation set, or None."""
-    if valid is None:
-        return None
-    return _PredefinedSplit(valid)
-
-
-class _PredefinedSplit:
-    def __init__(self, valid):
-        self.valid = valid
-
-    def __call__(self, dataset, y=None, **kwargs):
-        return dataset, self.valid
+    return None if valid is None else predefined_split(valid)
 
 
 def _restored_epoch(net):
