@@ -126,7 +126,19 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def _fit_ids(self, ids, y, classes, sample_weight, n_tokens):
+    def _training_device(self):
+        """The device this fit trains on, checked against ``precision``.
+
+        A continued fit stays where the network is; see ``warm_start``.
+        """
+        if self._continues_training():
+            device = str(self.net_.device)
+        else:
+            device = resolve_device(self.device)
+        _check_precision(self.precision, device)
+        return device
+
+    def _fit_ids(self, ids, y, classes, sample_weight, n_tokens, device):
         """Train the network on token ids and set the fitted attributes.
 
         Everything that can fail on bad input or settings is checked before
@@ -136,9 +148,6 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         y_index = np.searchsorted(classes, y)
         weights = _training_weights(y, sample_weight, self.class_weight, classes)
         continuing = self._continues_training()
-        # A continued fit stays where the network is; see warm_start.
-        device = str(self.net_.device) if continuing else resolve_device(self.device)
-        _check_precision(self.precision, device)
         seed = _draw_seed(self.random_state)
         with seeded_generators(seed, device):
             train, valid = self._split(ids, y_index, weights, len(classes), seed)
@@ -257,7 +266,6 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         return callbacks
 
     def _predict_proba_ids(self, ids):
-        check_is_fitted(self, "net_")
         ids = _unknown_beyond(ids, self.n_tokens_)
         data = EncodedTexts(ids)
         module = self.net_.module_
@@ -422,6 +430,7 @@ class RNNClassifier(_BaseRNNClassifier):
             The fitted classifier.
         """
         validate_params(self, self._parameter_constraints)
+        device = self._training_device()
         ids = _check_ids(X)
         y, classes, sample_weight = self._check_targets(y, len(ids), sample_weight)
         if self._continues_training():
@@ -429,7 +438,7 @@ class RNNClassifier(_BaseRNNClassifier):
             ids = _unknown_beyond(ids, n_tokens)
         else:
             n_tokens = max(int(ids.max()) + 1, UNKNOWN_ID + 1)
-        return self._fit_ids(ids, y, classes, sample_weight, n_tokens)
+        return self._fit_ids(ids, y, classes, sample_weight, n_tokens, device)
 
     def predict_proba(self, X):
         """Class probabilities of token-id sequences.
@@ -681,9 +690,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
             The fitted classifier.
         """
         validate_params(self, self._parameter_constraints)
-        if not self._continues_training():
-            # Fail early, before reading any text.
-            _check_precision(self.precision, resolve_device(self.device))
+        device = self._training_device()  # fails before any text is read
         texts = check_texts(X)
         y, classes, sample_weight = self._check_targets(y, len(texts), sample_weight)
         if self._continues_training():
@@ -696,7 +703,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
             )
             ids = vectorizer.fit_transform(texts)
             n_tokens = len(vectorizer.vocabulary_) + UNKNOWN_ID + 1
-        self._fit_ids(ids, y, classes, sample_weight, n_tokens)
+        self._fit_ids(ids, y, classes, sample_weight, n_tokens, device)
         self.vectorizer_ = vectorizer
         return self
 

@@ -144,7 +144,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             The fitted vectorizer.
         """
         self._validate_params()
-        self._fit_tokens(self._truncate(self._tokenize_all(check_texts(X))))
+        self._fit_tokens(self._tokens(X))
         return self
 
     def fit_transform(self, X, y=None):
@@ -163,7 +163,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             Token ids, right-padded with 0.
         """
         self._validate_params()
-        tokenized = self._truncate(self._tokenize_all(check_texts(X)))
+        tokenized = self._tokens(X)
         self._fit_tokens(tokenized)
         return self._to_ids(tokenized)
 
@@ -183,7 +183,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             the number of tokens in the longest (truncated) text.
         """
         check_is_fitted(self, "vocabulary_")
-        return self._to_ids(self._truncate(self._tokenize_all(check_texts(X))))
+        return self._to_ids(self._tokens(X))
 
     def inverse_transform(self, X):
         """Turn ids back into tokens, dropping the padding.
@@ -246,6 +246,10 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
                 UserWarning,
                 stacklevel=3,
             )
+
+    def _tokens(self, X):
+        """The tokens of each text in ``X``, truncated to ``max_len``."""
+        return self._truncate(self._tokenize_all(check_texts(X)))
 
     def _truncate(self, tokenized):
         """Keep at most ``max_len`` tokens of each text, from the chosen end.
