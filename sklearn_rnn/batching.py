@@ -12,8 +12,9 @@ from torch.utils.data import Dataset
 
 # Prediction batches hold texts of similar lengths, as many as fit in this many
 # token positions (at most PREDICT_MAX_TEXTS). Larger batches run slower per
-# token once their states outgrow the caches: on IMDB lengths, batches of 32
-# texts of 780 tokens were 1.6x faster than batches of 256.
+# token once their states outgrow the caches: on IMDB lengths (798 tokens),
+# batches of 16 to 64 texts ran 1.8-2.2x faster than batches of 256
+# (benchmarks/bench_predict_batches.py).
 PREDICT_BATCH_TOKENS = 32_768
 PREDICT_MAX_TEXTS = 512
 

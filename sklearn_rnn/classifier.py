@@ -31,9 +31,10 @@ from .modules import POOLINGS, RNN_CELLS, RNNModule
 from .text import UNKNOWN_ID, TextVectorizer
 
 # The fused (single-kernel) implementations take a fraction of the time of the
-# default ones: an Adam step over a 50k-token embedding drops from about 38 ms
-# to 6 ms on one CPU thread, which matters at a few ms of compute per batch.
-# RMSprop has no fused kernel; its foreach one halves the step time.
+# default ones: an Adam step over a 50k-token embedding drops from about 48 ms
+# to 9 ms on one CPU thread (benchmarks/bench_optimizer.py), which matters at a
+# few ms of compute per batch. RMSprop has no fused kernel; its foreach one
+# measured no faster than the default, and is kept as harmless.
 OPTIMIZERS = {
     "adam": (torch.optim.Adam, {"fused": True}),
     "adamw": (torch.optim.AdamW, {"fused": True}),
