@@ -6,7 +6,7 @@ import unicodedata
 import warnings
 from collections import Counter
 from functools import cache
-from itertools import chain
+from itertools import chain, repeat
 from numbers import Integral, Real
 from operator import itemgetter
 
@@ -330,9 +330,11 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
     def _to_ids(self, tokenized):
         lengths = np.fromiter(map(len, tokenized), dtype=np.int64, count=len(tokenized))
-        lookup = _IdLookup(self.vocabulary_).__getitem__
+        # dict.get with a default, mapped in C; no per-call copy of the vocabulary
         token_ids = np.fromiter(
-            map(lookup, chain.from_iterable(tokenized)),
+            map(
+                self.vocabulary_.get, chain.from_iterable(tokenized), repeat(UNKNOWN_ID)
+            ),
             dtype=np.int64,
             count=int(lengths.sum()),
         )
@@ -344,16 +346,6 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         filled[empty, 0] = False
         ids[filled] = token_ids
         return ids
-
-
-class _IdLookup(dict):
-    """Token to id, with the unknown id for any other token.
-
-    Indexing it maps a known token in C; only unknown tokens reach Python.
-    """
-
-    def __missing__(self, token):
-        return UNKNOWN_ID
 
 
 @cache
