@@ -267,7 +267,6 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         return callbacks
 
     def _predict_proba_ids(self, ids):
-        ids = _unknown_beyond(ids, self.n_tokens_)
         data = EncodedTexts(ids)
         module = self.net_.module_
         if module.training:  # eval() walks every submodule: skip it when done
@@ -455,7 +454,7 @@ class RNNClassifier(_BaseRNNClassifier):
             Probabilities in the order of ``classes_``; rows sum to 1.
         """
         check_is_fitted(self, "net_")
-        return self._predict_proba_ids(_check_ids(X))
+        return self._predict_proba_ids(_unknown_beyond(_check_ids(X), self.n_tokens_))
 
     def predict(self, X):
         """Predict the class of token-id sequences.
