@@ -926,6 +926,41 @@ def test_property_fit_transform_invariants(texts, max_len, truncation):
         assert (row == 1).any() == (n_tokens == 0)
 
 
+# Long texts in few characters, so that tokenizing only the slice of a text
+# that max_len keeps is exercised, including words cut at the slice's edge.
+long_texts = st.lists(
+    st.tuples(
+        st.text(alphabet=st.sampled_from(list("abxy\u00e9e\u0301\u65e5")), max_size=14),
+        st.sampled_from([" ", "  ", ".", "!", "\x1c", "\t", " - "]),
+    ),
+    max_size=12,
+).map(lambda pieces: "".join(word + separator for word, separator in pieces))
+
+
+@HYPOTHESIS
+@given(
+    texts=st.lists(long_texts, min_size=1, max_size=6),
+    max_len=st.integers(1, 8),
+    truncation=st.sampled_from(["post", "pre"]),
+)
+def test_property_kept_tokens_are_those_of_the_whole_text(texts, max_len, truncation):
+    assume(any(reference_tokens(text) for text in texts))
+    vec = TextVectorizer(max_len=max_len, truncation=truncation)
+    recovered = vec.inverse_transform(vec.fit_transform(texts))
+    for text, back in zip(texts, recovered, strict=True):
+        tokens = reference_tokens(text)
+        kept = tokens[:max_len] if truncation == "post" else tokens[-max_len:]
+        assert back.tolist() == (kept or ["<unk>"])
+
+
+def test_every_ascii_character_is_tokenized_as_by_the_unicode_pattern():
+    text = "".join(map(chr, range(128))) + " word_1 x\x1cy\x1f"
+    vec = TextVectorizer(max_len=None, lowercase=False).fit([text])
+    assert vec.inverse_transform(vec.transform([text]))[0].tolist() == (
+        re.findall(r"\w+|[^\w\s]", text)
+    )
+
+
 @HYPOTHESIS
 @given(texts=st.lists(st.text(), min_size=1, max_size=8))
 def test_property_vocabulary_matches_counts(texts):
