@@ -89,6 +89,20 @@ class IsNone:
         return "None"
 
 
+class Satisfies:
+    """A value for which ``predicate`` is true."""
+
+    def __init__(self, predicate, description):
+        self.predicate = predicate
+        self.description = description
+
+    def is_satisfied_by(self, value):
+        return self.predicate(value)
+
+    def __str__(self):
+        return self.description
+
+
 class IsCallable:
     def is_satisfied_by(self, value):
         return callable(value)

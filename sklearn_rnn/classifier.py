@@ -1,5 +1,7 @@
 """Recurrent text classifiers as scikit-learn estimators."""
 
+import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
-from skorch.callbacks import EarlyStopping, GradientNormClipping
+from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
 from skorch.helper import predefined_split
 
 from ._device import resolve_device, seeded_generators
@@ -23,12 +25,14 @@ from ._validation import (
     Interval,
     IsNone,
     Options,
+    Satisfies,
     check_texts,
     validate_params,
 )
 from .batching import BatchIterator, EncodedTexts, prediction_batches
+from .embeddings import embedding_matrix, is_word_vectors
 from .modules import POOLINGS, RNN_CELLS, RNNModule
-from .text import UNKNOWN_ID, TextVectorizer
+from .text import UNKNOWN_ID, UNKNOWN_TOKEN, TextVectorizer
 
 # The fused (single-kernel) implementations take a fraction of the time of the
 # default ones: an Adam step over a 50k-token embedding drops from about 48 ms
@@ -43,7 +47,15 @@ OPTIMIZERS = {
 }
 
 
-HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc", "dur")
+HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc", "lr", "dur")
+LR_SCHEDULES = ("constant", "plateau", "cosine")
+# With "auto", early stopping needs this many training samples: below it, a
+# validation split is too small to judge epochs by.
+AUTO_EARLY_STOPPING_MIN_SAMPLES = 1000
+# "plateau" halves the learning rate after this many epochs without a better
+# loss: before early stopping (n_iter_no_change=3 by default) gives up.
+PLATEAU_FACTOR = 0.5
+PLATEAU_PATIENCE = 1
 
 
 class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
@@ -56,14 +68,25 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         "cell": [Options(*RNN_CELLS)],
         "bidirectional": [BOOLEAN],
         "dropout": [Interval(Real, 0, 1, "left")],
+        "embedding_dropout": [Interval(Real, 0, 1, "left")],
         "pooling": [Options(*POOLINGS)],
+        "embeddings": [
+            IsNone(),
+            Satisfies(
+                is_word_vectors,
+                "a path to a word2vec or GloVe text file, a dict of token to "
+                "vector, or gensim KeyedVectors",
+            ),
+        ],
+        "freeze_embeddings": [BOOLEAN],
         "lr": [Interval(Real, 0, None, "neither")],
         "batch_size": [Interval(Integral, 1, None)],
         "max_epochs": [Interval(Integral, 1, None)],
         "optimizer": [Options(*OPTIMIZERS)],
         "weight_decay": [Interval(Real, 0, None, "left")],
         "clip_grad_norm": [Interval(Real, 0, None, "neither"), IsNone()],
-        "early_stopping": [BOOLEAN],
+        "lr_schedule": [Options(*LR_SCHEDULES)],
+        "early_stopping": [Options("auto"), BOOLEAN],
         "validation_fraction": [Interval(Real, 0, 1, "neither")],
         "n_iter_no_change": [Interval(Integral, 1, None)],
         "class_weight": [
@@ -87,14 +110,18 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         cell="lstm",
         bidirectional=True,
         dropout=0.2,
+        embedding_dropout=0.2,
         pooling="max",
+        embeddings=None,
+        freeze_embeddings=False,
         lr=1e-3,
         batch_size=32,
         max_epochs=10,
         optimizer="adam",
         weight_decay=0.0,
         clip_grad_norm=5.0,
-        early_stopping=False,
+        lr_schedule="plateau",
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=3,
         class_weight=None,
@@ -110,13 +137,17 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         self.cell = cell
         self.bidirectional = bidirectional
         self.dropout = dropout
+        self.embedding_dropout = embedding_dropout
         self.pooling = pooling
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
         self.lr = lr
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.optimizer = optimizer
         self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm
+        self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -139,9 +170,13 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         _check_precision(self.precision, device)
         return device
 
-    def _fit_ids(self, ids, y, classes, sample_weight, n_tokens, device):
+    def _fit_ids(
+        self, ids, y, classes, sample_weight, n_tokens, device, make_embeddings=None
+    ):
         """Train the network on token ids and set the fitted attributes.
 
+        ``make_embeddings``, given a ``RandomState``, returns initial
+        embedding weights and the share of the vocabulary they cover.
         Everything that can fail on bad input or settings is checked before
         any fitted attribute changes, so a failed fit leaves a fitted
         estimator as it was.
@@ -150,34 +185,51 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         weights = _training_weights(y, sample_weight, self.class_weight, classes)
         continuing = self._continues_training()
         seed = _draw_seed(self.random_state)
+        early_stopping = self._uses_early_stopping(len(y_index))
+        embeddings, coverage = None, None
+        if make_embeddings is not None and not continuing:
+            embeddings, coverage = make_embeddings(np.random.RandomState(seed))
         with seeded_generators(seed, device):
-            train, valid = self._split(ids, y_index, weights, len(classes), seed)
+            train, valid = self._split(
+                ids, y_index, weights, len(classes), seed, early_stopping
+            )
+            callbacks = self._callbacks(early_stopping)
             if continuing:
                 net = self.net_
+                coverage = self.pretrained_coverage_
                 net.set_params(verbose=self.verbose)
-                net.callbacks = self._callbacks()
+                net.callbacks = callbacks
                 net.initialize_callbacks()
                 net.train_split = _fixed_split(valid)
                 net.partial_fit(train, None, epochs=self.max_epochs)
             else:
-                net = self._build_net(n_tokens, len(classes), device, valid)
-                net.fit(train, None)
+                net = self._build_net(n_tokens, len(classes), device, valid, callbacks)
+                net.initialize()
+                if embeddings is not None:
+                    net.module_.set_embeddings(embeddings)
+                net.partial_fit(train, None)
         _forget_training_data(net)
         self.classes_ = classes
         self.n_tokens_ = n_tokens
         self.net_ = net
+        self.pretrained_coverage_ = coverage
         self.history_ = [
             {key: row[key] for key in HISTORY_KEYS if key in row} for row in net.history
         ]
         self.n_epochs_ = len(self.history_)
-        self.best_epoch_ = _restored_epoch(net) if self.early_stopping else None
+        self.best_epoch_ = _restored_epoch(net) if early_stopping else None
         return self
+
+    def _uses_early_stopping(self, n_samples):
+        if self.early_stopping == "auto":
+            return n_samples >= AUTO_EARLY_STOPPING_MIN_SAMPLES
+        return bool(self.early_stopping)
 
     def _continues_training(self):
         return self.warm_start and hasattr(self, "net_")
 
-    def _split(self, ids, y_index, weights, n_classes, seed):
-        if not self.early_stopping:
+    def _split(self, ids, y_index, weights, n_classes, seed, early_stopping):
+        if not early_stopping:
             return EncodedTexts(ids, y_index, weights), None
         n_valid = int(np.ceil(self.validation_fraction * len(y_index)))
         if n_valid < n_classes or len(y_index) - n_valid < n_classes:
@@ -208,7 +260,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             for index in (train_index, valid_index)
         )
 
-    def _build_net(self, n_tokens, n_classes, device, valid):
+    def _build_net(self, n_tokens, n_classes, device, valid, callbacks):
         optimizer, optimizer_defaults = OPTIMIZERS[self.optimizer]
         optimizer_params = {
             f"optimizer__{name}": value for name, value in optimizer_defaults.items()
@@ -224,6 +276,8 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             module__cell=self.cell,
             module__bidirectional=self.bidirectional,
             module__dropout=self.dropout,
+            module__embedding_dropout=self.embedding_dropout,
+            module__freeze_embeddings=self.freeze_embeddings,
             module__pooling=self.pooling,
             criterion=torch.nn.CrossEntropyLoss,
             criterion__reduction="none",
@@ -240,24 +294,41 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             iterator_valid__pin_memory=pin_memory,
             train_split=_fixed_split(valid),
             classes=list(range(n_classes)),
-            callbacks=self._callbacks(),
+            callbacks=callbacks,
             device=device,
             precision=self.precision,
             verbose=self.verbose,
         )
 
-    def _callbacks(self):
+    def _callbacks(self, early_stopping):
         callbacks = []
         if self.clip_grad_norm is not None:
             callbacks.append(
                 ("gradient_clipping", GradientNormClipping(self.clip_grad_norm))
             )
-        if self.early_stopping:
+        monitor = "valid_loss" if early_stopping else "train_loss"
+        if self.lr_schedule == "plateau":
+            schedule = LRScheduler(
+                policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
+                monitor=monitor,
+                event_name="lr",
+                factor=PLATEAU_FACTOR,
+                patience=PLATEAU_PATIENCE,
+            )
+            callbacks.append(("lr_schedule", schedule))
+        elif self.lr_schedule == "cosine":
+            schedule = LRScheduler(
+                policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+                event_name="lr",
+                T_max=self.max_epochs,
+            )
+            callbacks.append(("lr_schedule", schedule))
+        if early_stopping:
             callbacks.append(
                 (
                     "early_stopping",
                     EarlyStopping(
-                        monitor="valid_loss",
+                        monitor=monitor,
                         patience=self.n_iter_no_change,
                         load_best=True,
                         sink=print if self.verbose else _discard,
@@ -278,6 +349,29 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 logits = self.net_.infer(inputs)
                 proba[index.numpy()] = torch.softmax(logits.double(), 1).cpu().numpy()
         return proba
+
+    def _attention_weights_ids(self, ids):
+        if self.pooling != "attention":
+            raise ValueError(
+                "attention_weights needs a model fitted with pooling='attention'; "
+                f"this one pools with {self.pooling!r}."
+            )
+        data = EncodedTexts(ids)
+        module = self.net_.module_
+        if module.training:
+            module.eval()
+        weights = [None] * len(data)
+        with torch.inference_mode():
+            for index in prediction_batches(data.lengths):
+                inputs, _ = data.batch(index)
+                batch_weights = module.attention_weights(
+                    inputs["ids"].to(self.net_.device), inputs["lengths"]
+                )
+                batch_weights = batch_weights.float().cpu()
+                for row, position in enumerate(index.tolist()):
+                    length = max(int(data.lengths[position]), 1)
+                    weights[position] = batch_weights[row, :length].numpy()
+        return weights
 
     def _check_targets(self, y, n_samples, sample_weight):
         """Validate ``y`` and ``sample_weight``; return them and the classes."""
@@ -314,6 +408,10 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
+def _given_embeddings(matrix, random_state):
+    return matrix, None
+
+
 class RNNClassifier(_BaseRNNClassifier):
     """Recurrent neural network classifier on sequences of token ids.
 
@@ -338,11 +436,23 @@ class RNNClassifier(_BaseRNNClassifier):
         Also read each text backwards and join both readings.
     dropout : float in [0, 1), default=0.2
         Dropout between stacked recurrent layers and before the output layer.
-    pooling : {"max", "mean", "last"}, default="max"
+    embedding_dropout : float in [0, 1), default=0.2
+        Dropout on the token embeddings, before the first recurrent layer.
+    pooling : {"max", "mean", "last", "attention"}, default="max"
         How the states along a text become one vector: their maximum or mean
-        over the text's real tokens, or the final state (the forward state at
+        over the text's real tokens; the final state (the forward state at
         the last token joined, when bidirectional, with the backward state at
-        the first token). Padding never takes part.
+        the first token); or their average weighted by additive attention,
+        whose weights :meth:`attention_weights` returns. Padding never takes
+        part.
+    embeddings : ndarray of shape (n_ids, embedding_dim) or None, default=None
+        Initial embedding weights, row ``i`` for token id ``i``; it must have a
+        row for every id in the training data. To build one from word vectors
+        and a fitted :class:`~sklearn_rnn.TextVectorizer`, or to have it done
+        for you, use :class:`RNNTextClassifier`. Rows 0 and 1 (padding and
+        unknown) are set to zero.
+    freeze_embeddings : bool, default=False
+        Keep the embeddings fixed during training.
     lr : float, default=1e-3
         Learning rate.
     batch_size : int, default=32
@@ -355,13 +465,20 @@ class RNNClassifier(_BaseRNNClassifier):
         L2 penalty (decoupled for ``"adamw"``).
     clip_grad_norm : float or None, default=5.0
         Rescale gradients whose global norm exceeds this; None disables it.
-    early_stopping : bool, default=False
+    lr_schedule : {"plateau", "cosine", "constant"}, default="plateau"
+        How the learning rate changes between epochs: ``"plateau"`` halves it
+        after an epoch without a lower loss (the validation loss with early
+        stopping, the training loss without); ``"cosine"`` anneals it to 0
+        over ``max_epochs``; ``"constant"`` keeps it.
+    early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
         stop when its loss has not improved for ``n_iter_no_change`` epochs,
-        and keep the weights of the best epoch.
+        and keep the weights of the best epoch. ``"auto"`` does so when there
+        are at least 1000 training samples, below which a validation split is
+        too small to judge epochs by.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training data held out for early stopping. Only used
-        when ``early_stopping=True``.
+        when early stopping is on.
     n_iter_no_change : int, default=3
         Epochs without improvement of the validation loss before stopping.
     class_weight : dict, "balanced" or None, default=None
@@ -398,8 +515,9 @@ class RNNClassifier(_BaseRNNClassifier):
     net_ : skorch.NeuralNetClassifier
         The trained skorch net; ``net_.module_`` is the PyTorch module.
     history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``dur`` (seconds) and, with early
-        stopping, ``valid_loss`` and ``valid_acc``.
+        Per epoch: ``epoch``, ``train_loss``, ``dur`` (seconds), with a
+        learning-rate schedule the epoch's ``lr``, and with early stopping
+        ``valid_loss`` and ``valid_acc``.
     n_epochs_ : int
         Number of epochs trained, over all warm-started fits.
     best_epoch_ : int or None
@@ -411,6 +529,14 @@ class RNNClassifier(_BaseRNNClassifier):
     RNNTextClassifier : The same model on raw texts.
     TextVectorizer : Turns texts into the ids this model reads.
     """
+
+    _parameter_constraints = {
+        **_BaseRNNClassifier._parameter_constraints,
+        "embeddings": [
+            IsNone(),
+            InstanceOf(np.ndarray, "an array of shape (n_ids, embedding_dim)"),
+        ],
+    }
 
     def fit(self, X, y, sample_weight=None):
         """Train on token ids.
@@ -433,12 +559,58 @@ class RNNClassifier(_BaseRNNClassifier):
         device = self._training_device()
         ids = _check_ids(X)
         y, classes, sample_weight = self._check_targets(y, len(ids), sample_weight)
+        make_embeddings = None
         if self._continues_training():
             n_tokens = self.n_tokens_
             ids = _unknown_beyond(ids, n_tokens)
         else:
             n_tokens = max(int(ids.max()) + 1, UNKNOWN_ID + 1)
-        return self._fit_ids(ids, y, classes, sample_weight, n_tokens, device)
+            if self.embeddings is not None:
+                matrix = self._check_embedding_matrix(n_tokens)
+                n_tokens = len(matrix)
+                make_embeddings = partial(_given_embeddings, matrix)
+        return self._fit_ids(
+            ids, y, classes, sample_weight, n_tokens, device, make_embeddings
+        )
+
+    def _check_embedding_matrix(self, n_tokens):
+        matrix = np.asarray(self.embeddings)
+        if not (
+            matrix.ndim == 2
+            and np.issubdtype(matrix.dtype, np.number)
+            and matrix.shape[1] == self.embedding_dim
+            and matrix.shape[0] >= n_tokens
+        ):
+            raise ValueError(
+                "embeddings must be an array of shape (n_ids, embedding_dim): one "
+                f"row per token id, at least {n_tokens} rows for the ids in X, and "
+                f"embedding_dim={self.embedding_dim} columns; got an array of "
+                f"shape {matrix.shape} and dtype {matrix.dtype}."
+            )
+        if not np.all(np.isfinite(matrix)):
+            raise ValueError("embeddings holds NaN or infinity.")
+        return matrix.astype(np.float32)
+
+    def attention_weights(self, X):
+        """How much attention pooling gave each token of each sequence.
+
+        Only for ``pooling="attention"``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, max_length)
+            Right-padded token ids.
+
+        Returns
+        -------
+        weights : list of ndarray
+            For each row, the attention weight of each of its tokens (padding
+            excluded; a row of padding only reads as one unknown token); each
+            sums to 1.
+        """
+        check_is_fitted(self, "net_")
+        ids = _unknown_beyond(_check_ids(X), self.n_tokens_)
+        return self._attention_weights_ids(ids)
 
     def predict_proba(self, X):
         """Class probabilities of token-id sequences.
@@ -515,11 +687,28 @@ class RNNTextClassifier(_BaseRNNClassifier):
         Also read each text backwards and join both readings.
     dropout : float in [0, 1), default=0.2
         Dropout between stacked recurrent layers and before the output layer.
-    pooling : {"max", "mean", "last"}, default="max"
+    embedding_dropout : float in [0, 1), default=0.2
+        Dropout on the token embeddings, before the first recurrent layer.
+    pooling : {"max", "mean", "last", "attention"}, default="max"
         How the states along a text become one vector: their maximum or mean
-        over the text's real tokens, or the final state (the forward state at
+        over the text's real tokens; the final state (the forward state at
         the last token joined, when bidirectional, with the backward state at
-        the first token). Padding never takes part.
+        the first token); or their average weighted by additive attention,
+        whose weights :meth:`attention_weights` returns. Padding never takes
+        part.
+    embeddings : str, os.PathLike, dict, gensim KeyedVectors or None, \
+            default=None
+        Pretrained word vectors to start the embedding from: a word2vec or
+        GloVe text file (gzip allowed, by a ``.gz`` name), a dict of token to
+        vector, or gensim ``KeyedVectors``. Vectors are looked up for each
+        token of the learnt vocabulary, as spelt there and, with
+        ``lowercase=True``, also in lowercase; tokens without one start from
+        random vectors of the same mean and spread. Their size must equal
+        ``embedding_dim``. A path keeps the estimator (and its clones and
+        pickles) small; a dict or ``KeyedVectors`` is stored as a parameter.
+    freeze_embeddings : bool, default=False
+        Keep the embeddings fixed during training (useful with
+        ``embeddings``, on small data).
     lr : float, default=1e-3
         Learning rate.
     batch_size : int, default=32
@@ -532,13 +721,20 @@ class RNNTextClassifier(_BaseRNNClassifier):
         L2 penalty (decoupled for ``"adamw"``).
     clip_grad_norm : float or None, default=5.0
         Rescale gradients whose global norm exceeds this; None disables it.
-    early_stopping : bool, default=False
+    lr_schedule : {"plateau", "cosine", "constant"}, default="plateau"
+        How the learning rate changes between epochs: ``"plateau"`` halves it
+        after an epoch without a lower loss (the validation loss with early
+        stopping, the training loss without); ``"cosine"`` anneals it to 0
+        over ``max_epochs``; ``"constant"`` keeps it.
+    early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
         stop when its loss has not improved for ``n_iter_no_change`` epochs,
-        and keep the weights of the best epoch.
+        and keep the weights of the best epoch. ``"auto"`` does so when there
+        are at least 1000 training samples, below which a validation split is
+        too small to judge epochs by.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training data held out for early stopping. Only used
-        when ``early_stopping=True``.
+        when early stopping is on.
     n_iter_no_change : int, default=3
         Epochs without improvement of the validation loss before stopping.
     class_weight : dict, "balanced" or None, default=None
@@ -576,13 +772,17 @@ class RNNTextClassifier(_BaseRNNClassifier):
     net_ : skorch.NeuralNetClassifier
         The trained skorch net; ``net_.module_`` is the PyTorch module.
     history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``dur`` (seconds) and, with early
-        stopping, ``valid_loss`` and ``valid_acc``.
+        Per epoch: ``epoch``, ``train_loss``, ``dur`` (seconds), with a
+        learning-rate schedule the epoch's ``lr``, and with early stopping
+        ``valid_loss`` and ``valid_acc``.
     n_epochs_ : int
         Number of epochs trained, over all warm-started fits.
     best_epoch_ : int or None
         With early stopping, the epoch whose weights were kept (the one with
         the lowest validation loss); None without early stopping.
+    pretrained_coverage_ : float or None
+        The share of the vocabulary that had a pretrained vector in
+        ``embeddings``; None without word vectors.
 
     See Also
     --------
@@ -621,14 +821,18 @@ class RNNTextClassifier(_BaseRNNClassifier):
         cell="lstm",
         bidirectional=True,
         dropout=0.2,
+        embedding_dropout=0.2,
         pooling="max",
+        embeddings=None,
+        freeze_embeddings=False,
         lr=1e-3,
         batch_size=32,
         max_epochs=10,
         optimizer="adam",
         weight_decay=0.0,
         clip_grad_norm=5.0,
-        early_stopping=False,
+        lr_schedule="plateau",
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=3,
         class_weight=None,
@@ -645,13 +849,17 @@ class RNNTextClassifier(_BaseRNNClassifier):
             cell=cell,
             bidirectional=bidirectional,
             dropout=dropout,
+            embedding_dropout=embedding_dropout,
             pooling=pooling,
+            embeddings=embeddings,
+            freeze_embeddings=freeze_embeddings,
             lr=lr,
             batch_size=batch_size,
             max_epochs=max_epochs,
             optimizer=optimizer,
             weight_decay=weight_decay,
             clip_grad_norm=clip_grad_norm,
+            lr_schedule=lr_schedule,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
@@ -703,9 +911,57 @@ class RNNTextClassifier(_BaseRNNClassifier):
             )
             ids = vectorizer.fit_transform(texts)
             n_tokens = len(vectorizer.vocabulary_) + UNKNOWN_ID + 1
-        self._fit_ids(ids, y, classes, sample_weight, n_tokens, device)
+        make_embeddings = None
+        if self.embeddings is not None:
+            make_embeddings = partial(self._pretrained_embeddings, vectorizer)
+        self._fit_ids(ids, y, classes, sample_weight, n_tokens, device, make_embeddings)
         self.vectorizer_ = vectorizer
         return self
+
+    def _pretrained_embeddings(self, vectorizer, random_state):
+        matrix, found = embedding_matrix(
+            self.embeddings,
+            vectorizer.vocabulary_,
+            self.embedding_dim,
+            self.lowercase,
+            random_state,
+        )
+        if not found.any():
+            warnings.warn(
+                "None of the vocabulary's tokens has a pretrained vector in "
+                "embeddings: every embedding starts at random. Check that the "
+                "vectors' tokens are spelt as TextVectorizer's are (lowercase, "
+                "token_pattern).",
+                UserWarning,
+                stacklevel=4,
+            )
+        return matrix, float(found.mean())
+
+    def attention_weights(self, X):
+        """How much attention pooling gave each token of each text.
+
+        Only for ``pooling="attention"``.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts.
+
+        Returns
+        -------
+        tokens : list of list of str
+            The tokens the network read in each text (at most ``max_len``); a
+            text without tokens reads as ``["<unk>"]``.
+        weights : list of ndarray of shape (n_tokens_of_text,)
+            The attention weight of each of those tokens; each sums to 1.
+        """
+        check_is_fitted(self, "net_")
+        texts = check_texts(X)
+        tokens = [
+            text_tokens or [UNKNOWN_TOKEN]
+            for text_tokens in self.vectorizer_._tokens(texts)
+        ]
+        return tokens, self._attention_weights_ids(self.vectorizer_.transform(texts))
 
     def predict_proba(self, X):
         """Class probabilities of texts.

@@ -6,7 +6,7 @@ from torch import nn
 from .text import UNKNOWN_ID
 
 RNN_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-POOLINGS = ("last", "mean", "max")
+POOLINGS = ("last", "mean", "max", "attention")
 
 
 class RNNModule(nn.Module):
@@ -44,11 +44,16 @@ class RNNModule(nn.Module):
         Also read each text from its end to its start.
     dropout : float, default=0.0
         Dropout between stacked recurrent layers and before the linear head.
-    pooling : {"last", "mean", "max"}, default="max"
+    pooling : {"last", "mean", "max", "attention"}, default="max"
         How the states along a text become one vector: the final state
         (for a bidirectional network, the forward state at the last token
-        joined with the backward state at the first token), or the mean or
-        maximum of the states over the text's real tokens.
+        joined with the backward state at the first token), the mean or
+        maximum of the states over the text's real tokens, or their average
+        weighted by additive attention over the real tokens.
+    embedding_dropout : float, default=0.0
+        Dropout on the token embeddings, before the first recurrent layer.
+    freeze_embeddings : bool, default=False
+        Keep the embedding weights fixed during training.
     """
 
     def __init__(
@@ -62,6 +67,8 @@ class RNNModule(nn.Module):
         bidirectional=True,
         dropout=0.0,
         pooling="max",
+        embedding_dropout=0.0,
+        freeze_embeddings=False,
     ):
         super().__init__()
         if pooling not in POOLINGS:
@@ -70,10 +77,9 @@ class RNNModule(nn.Module):
         self.hidden_size = hidden_size
         self.num_directions = 2 if bidirectional else 1
         self.embedding = nn.Embedding(n_tokens, embedding_dim, padding_idx=0)
-        with torch.no_grad():
-            # The unknown token starts neutral: unless rare tokens were mapped
-            # to it in training, it is never trained.
-            self.embedding.weight[UNKNOWN_ID].zero_()
+        self.set_embeddings(self.embedding.weight)
+        self.embedding.weight.requires_grad_(not freeze_embeddings)
+        self.embedding_dropout = nn.Dropout(embedding_dropout)
         self.layers = nn.ModuleList(
             nn.ModuleList(
                 RNN_CELLS[cell](
@@ -86,7 +92,20 @@ class RNNModule(nn.Module):
             for layer in range(num_layers)
         )
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden_size * self.num_directions, n_classes)
+        state_size = hidden_size * self.num_directions
+        if pooling == "attention":
+            self.attention = AdditiveAttention(state_size, hidden_size)
+        self.head = nn.Linear(state_size, n_classes)
+
+    def set_embeddings(self, weights):
+        """Copy ``weights`` (n_tokens, embedding_dim) into the embedding.
+
+        Padding and the unknown token start at zero: the unknown token stays
+        neutral unless rare tokens were mapped to it in training.
+        """
+        with torch.no_grad():
+            self.embedding.weight.copy_(torch.as_tensor(weights))
+            self.embedding.weight[[0, UNKNOWN_ID]] = 0.0
 
     def forward(self, ids, lengths=None):
         """Return the logits of a batch.
@@ -103,6 +122,28 @@ class RNNModule(nn.Module):
         -------
         logits : Tensor of shape (batch, n_classes)
         """
+        states, lengths = self._encode(ids, lengths)
+        return self.head(self.dropout(self._pool(states, lengths)))
+
+    def attention_weights(self, ids, lengths=None):
+        """Attention weight of each token, zero at padding; rows sum to 1.
+
+        Only for ``pooling="attention"``. Takes the arguments of
+        :meth:`forward`; returns a Tensor of the shape of ``ids``.
+        """
+        if self.pooling != "attention":
+            raise ValueError(
+                f"Attention weights need pooling='attention', not {self.pooling!r}."
+            )
+        states, lengths = self._encode(ids, lengths)
+        return self.attention(states, real_token_mask(lengths, states.shape[1]))
+
+    def _encode(self, ids, lengths):
+        """The top layer's states at every position, and the lengths.
+
+        For pooling that does not depend on order (mean, max), the top
+        layer's backward states are left in each text's reversed order.
+        """
         if lengths is None:
             lengths = (ids != 0).sum(dim=1)
         lengths = lengths.to(ids.device, torch.int64, non_blocking=True).clamp(min=1)
@@ -113,10 +154,12 @@ class RNNModule(nn.Module):
             # lookup of both orders keeps the embedding's gradient to a single
             # dense (n_tokens, embedding_dim) buffer per step.
             both_orders = torch.cat([ids, ids.gather(1, reverse)])
-            states, backward_input = self.embedding(both_orders).chunk(2)
+            embedded = self.embedding_dropout(self.embedding(both_orders))
+            states, backward_input = embedded.chunk(2)
         else:
-            states = self.embedding(ids)
+            states = self.embedding_dropout(self.embedding(ids))
         last_depth = len(self.layers) - 1
+        keep_reversed = self.pooling in ("mean", "max", "last")
         for depth, directions in enumerate(self.layers):
             if depth > 0:
                 states = self.dropout(states)
@@ -125,22 +168,21 @@ class RNNModule(nn.Module):
             outputs = [directions[0](states)[0]]
             if reverse is not None:
                 backward, _ = directions[1](backward_input)
-                # The top layer's backward states stay in reversed order: the
-                # pooling below reads them where they are.
-                if depth < last_depth:
+                if depth < last_depth or not keep_reversed:
                     backward = reverse_within_lengths(backward, reverse)
                 outputs.append(backward)
             states = torch.cat(outputs, dim=2)
-        return self.head(self.dropout(self._pool(states, lengths)))
+        return states, lengths
 
     def _pool(self, states, lengths):
         """One vector per text from the top layer's states at real tokens.
 
-        The backward half of ``states`` is in each text's reversed order. Mean
-        and max do not depend on order, and reversal within a text's length
-        keeps real tokens in the first ``length`` positions, so one mask fits
-        both halves. For ``"last"``, position ``length - 1`` holds the forward
-        state at the text's last token and the backward state at its first.
+        Except for attention, the backward half of ``states`` is in each
+        text's reversed order. Mean and max do not depend on order, and
+        reversal within a text's length keeps real tokens in the first
+        ``length`` positions, so one mask fits both halves. For ``"last"``,
+        position ``length - 1`` holds the forward state at the text's last
+        token and the backward state at its first.
         """
         if self.pooling == "last":
             rows = torch.arange(len(states), device=states.device)
@@ -148,7 +190,29 @@ class RNNModule(nn.Module):
         mask = real_token_mask(lengths, states.shape[1])
         if self.pooling == "mean":
             return masked_mean(states, mask)
-        return masked_max(states, mask)
+        if self.pooling == "max":
+            return masked_max(states, mask)
+        weights = self.attention(states, mask)
+        return torch.bmm(weights.unsqueeze(1), states).squeeze(1)
+
+
+class AdditiveAttention(nn.Module):
+    """Additive attention with a learnt query: one weight per real token.
+
+    The score of a state ``h`` is ``v . tanh(W h + b)`` (Bahdanau et al.,
+    2015, with the decoder state replaced by a learnt vector, as in Yang et
+    al., 2016); the weights are the softmax of the scores over a text's real
+    tokens.
+    """
+
+    def __init__(self, state_size, attention_size):
+        super().__init__()
+        self.project = nn.Linear(state_size, attention_size)
+        self.score = nn.Linear(attention_size, 1, bias=False)
+
+    def forward(self, states, mask):
+        scores = self.score(torch.tanh(self.project(states))).squeeze(-1)
+        return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
 
 
 def reversal_index(lengths, max_length):
