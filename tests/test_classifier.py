@@ -181,6 +181,22 @@ def test_balanced_class_weight_raises_minority_recall():
     assert recall_balanced > recall_plain
 
 
+def test_minority_sample_weight_raises_minority_recall():
+    X, y = keyword_data(200, seed=5)
+    keep = (y == "neg") | (np.arange(len(y)) % 8 == 0)
+    X = [text for text, kept in zip(X, keep, strict=True) if kept]
+    y = y[keep]
+    params = {"max_epochs": 3, "lr": 0.005}
+    minority = y == "pos"
+    plain = fitted(X, y, **params)
+    weighted = RNNTextClassifier(**{**FAST, **params}).fit(
+        X, y, sample_weight=np.where(minority, 8.0, 1.0)
+    )
+    recall_plain = np.mean(plain.predict(X)[minority] == "pos")
+    recall_weighted = np.mean(weighted.predict(X)[minority] == "pos")
+    assert recall_weighted > recall_plain
+
+
 @pytest.mark.parametrize(
     ("weights", "message"),
     [
@@ -215,6 +231,81 @@ def test_early_stopping_keeps_the_best_epoch(keyword_texts):
     params["max_epochs"] = best_epoch
     reference = fitted(X, y, n_iter_no_change=100, **params)
     np.testing.assert_array_equal(stopped.predict_proba(X), reference.predict_proba(X))
+
+
+@pytest.mark.parametrize(("n_samples", "expected"), [(999, False), (1000, True)])
+def test_auto_early_stopping_needs_a_thousand_samples(n_samples, expected):
+    X, y = keyword_data(n_samples, seed=2)
+    clf = fitted(X, y, max_epochs=1, batch_size=64)
+    assert ("valid_loss" in clf.history_[0]) == expected
+    assert (clf.best_epoch_ is not None) == expected
+
+
+def test_plateau_schedule_halves_the_rate_when_the_loss_stalls(keyword_texts):
+    X, y = keyword_texts
+    # At this rate and without dropout the loss barely moves, so every epoch
+    # after the first is on a plateau.
+    clf = fitted(
+        X,
+        y,
+        lr=1e-6,
+        max_epochs=6,
+        dropout=0,
+        embedding_dropout=0,
+        lr_schedule="plateau",
+    )
+    rates = [row["lr"] for row in clf.history_]
+    assert rates[:3] == [1e-6] * 3
+    assert rates[-1] < rates[0]
+    steps = {round(b / a, 6) for a, b in zip(rates[:-1], rates[1:], strict=True)}
+    assert steps <= {1.0, 0.5}
+
+
+def test_cosine_schedule_anneals_over_max_epochs(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y, lr=0.01, max_epochs=4, lr_schedule="cosine")
+    expected = [0.01 * (1 + np.cos(np.pi * epoch / 4)) / 2 for epoch in range(4)]
+    np.testing.assert_allclose([row["lr"] for row in clf.history_], expected)
+
+
+def test_constant_schedule_keeps_the_rate(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y, lr_schedule="constant")
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == FAST["lr"]
+    assert "lr" not in clf.history_[0]
+
+
+def test_attention_weights_single_out_the_keyword():
+    X, y = keyword_data(300, seed=4)
+    clf = fitted(X, y, pooling="attention", max_epochs=8, hidden_size=16)
+    texts = ["w1 w2 w3 key0 w4 w5", "w7 w8 key1 w9", "", "w1 unseen"]
+    tokens, weights = clf.attention_weights(texts)
+    assert tokens[:2] == [
+        ["w1", "w2", "w3", "key0", "w4", "w5"],
+        ["w7", "w8", "key1", "w9"],
+    ]
+    assert tokens[2] == ["<unk>"] and tokens[3] == ["w1", "unseen"]
+    for text_tokens, text_weights in zip(tokens, weights, strict=True):
+        assert text_weights.shape == (len(text_tokens),)
+        assert text_weights.sum() == pytest.approx(1, abs=1e-5)
+    assert np.argmax(weights[0]) == 3
+    assert np.argmax(weights[1]) == 2
+
+
+def test_attention_weights_need_a_model_with_attention(keyword_texts):
+    X, y = keyword_texts
+    with pytest.raises(ValueError, match="pooling='attention'"):
+        fitted(X, y).attention_weights(X[:2])
+    with pytest.raises(NotFittedError):
+        RNNTextClassifier(pooling="attention").attention_weights(X[:2])
+
+
+def test_attention_weights_respect_max_len(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y, pooling="attention", max_len=3, truncation="pre")
+    tokens, weights = clf.attention_weights(["a b c d e"])
+    assert tokens == [["c", "d", "e"]]
+    assert weights[0].shape == (3,)
 
 
 def test_early_stopping_refuses_a_split_without_every_class():
@@ -318,6 +409,10 @@ def test_model_fitted_with_gpu_settings_loads_on_the_cpu(keyword_texts):
         ("validation_fraction", 0.0),
         ("n_iter_no_change", 0),
         ("clip_grad_norm", -1.0),
+        ("embedding_dropout", -0.1),
+        ("lr_schedule", "step"),
+        ("early_stopping", "sometimes"),
+        ("freeze_embeddings", "yes"),
         ("class_weight", "unbalanced"),
         ("bidirectional", "yes"),
         ("max_len", 0),

@@ -13,7 +13,9 @@ from sklearn_rnn.batching import (
 from sklearn_rnn.modules import RNNModule
 
 CONFIGS = list(
-    itertools.product(["rnn", "lstm", "gru"], [False, True], ["last", "mean", "max"])
+    itertools.product(
+        ["rnn", "lstm", "gru"], [False, True], ["last", "mean", "max", "attention"]
+    )
 )
 
 
@@ -161,3 +163,51 @@ def test_prediction_batches_bound_their_token_positions():
         assert positions <= PREDICT_BATCH_TOKENS or len(index) == 1
         assert len(index) <= PREDICT_MAX_TEXTS
     assert max(len(index) for index in batches) == PREDICT_MAX_TEXTS
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_attention_weights_cover_real_tokens_and_sum_to_one(bidirectional):
+    module = make_module("lstm", bidirectional, "attention", num_layers=2)
+    ids, lengths = random_batch(seed=2)
+    with torch.no_grad():
+        weights = module.attention_weights(ids, lengths)
+    assert weights.shape == ids.shape
+    real = torch.arange(ids.shape[1])[None, :] < lengths[:, None]
+    assert torch.all(weights[~real] == 0)
+    assert torch.all(weights[real] > 0)
+    torch.testing.assert_close(weights.sum(dim=1), torch.ones(len(ids)))
+
+
+def test_attention_pooling_is_the_attention_weighted_state_average():
+    module = make_module("gru", True, "attention")
+    ids, lengths = random_batch(seed=3)
+    with torch.no_grad():
+        states, _ = module._encode(ids, lengths)
+        weights = module.attention_weights(ids, lengths)
+        pooled = (weights.unsqueeze(-1) * states).sum(dim=1)
+        torch.testing.assert_close(module(ids, lengths), module.head(pooled))
+
+
+def test_attention_weights_need_attention_pooling():
+    module = make_module("lstm", True, "max")
+    ids, lengths = random_batch()
+    with pytest.raises(ValueError, match="pooling='attention'"):
+        module.attention_weights(ids, lengths)
+
+
+def test_embedding_dropout_acts_in_training_only():
+    torch.manual_seed(0)
+    module = RNNModule(n_tokens=20, n_classes=2, embedding_dropout=0.5, dropout=0.0)
+    ids, lengths = random_batch()
+    module.train()
+    assert not torch.equal(module(ids, lengths), module(ids, lengths))
+    module.eval()
+    torch.testing.assert_close(module(ids, lengths), module(ids, lengths))
+
+
+def test_frozen_embeddings_take_no_gradient():
+    module = RNNModule(n_tokens=20, n_classes=2, freeze_embeddings=True)
+    ids, lengths = random_batch()
+    module(ids, lengths).sum().backward()
+    assert module.embedding.weight.grad is None
+    assert module.head.weight.grad is not None
