@@ -109,14 +109,14 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         num_layers=1,
         cell="lstm",
         bidirectional=True,
-        dropout=0.2,
-        embedding_dropout=0.2,
+        dropout=0.5,
+        embedding_dropout=0.5,
         pooling="max",
         embeddings=None,
         freeze_embeddings=False,
         lr=1e-3,
         batch_size=32,
-        max_epochs=10,
+        max_epochs=20,
         optimizer="adam",
         weight_decay=0.0,
         clip_grad_norm=5.0,
@@ -434,9 +434,9 @@ class RNNClassifier(_BaseRNNClassifier):
         The recurrent layer: LSTM, GRU, or an Elman RNN with tanh.
     bidirectional : bool, default=True
         Also read each text backwards and join both readings.
-    dropout : float in [0, 1), default=0.2
+    dropout : float in [0, 1), default=0.5
         Dropout between stacked recurrent layers and before the output layer.
-    embedding_dropout : float in [0, 1), default=0.2
+    embedding_dropout : float in [0, 1), default=0.5
         Dropout on the token embeddings, before the first recurrent layer.
     pooling : {"max", "mean", "last", "attention"}, default="max"
         How the states along a text become one vector: their maximum or mean
@@ -457,7 +457,7 @@ class RNNClassifier(_BaseRNNClassifier):
         Learning rate.
     batch_size : int, default=32
         Texts per training batch.
-    max_epochs : int, default=10
+    max_epochs : int, default=20
         Passes over the training data (fewer with early stopping).
     optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
         The optimizer; ``"sgd"`` uses momentum 0.9.
@@ -685,9 +685,9 @@ class RNNTextClassifier(_BaseRNNClassifier):
         The recurrent layer: LSTM, GRU, or an Elman RNN with tanh.
     bidirectional : bool, default=True
         Also read each text backwards and join both readings.
-    dropout : float in [0, 1), default=0.2
+    dropout : float in [0, 1), default=0.5
         Dropout between stacked recurrent layers and before the output layer.
-    embedding_dropout : float in [0, 1), default=0.2
+    embedding_dropout : float in [0, 1), default=0.5
         Dropout on the token embeddings, before the first recurrent layer.
     pooling : {"max", "mean", "last", "attention"}, default="max"
         How the states along a text become one vector: their maximum or mean
@@ -713,7 +713,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
         Learning rate.
     batch_size : int, default=32
         Texts per training batch.
-    max_epochs : int, default=10
+    max_epochs : int, default=20
         Passes over the training data (fewer with early stopping).
     optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
         The optimizer; ``"sgd"`` uses momentum 0.9.
@@ -820,14 +820,14 @@ class RNNTextClassifier(_BaseRNNClassifier):
         num_layers=1,
         cell="lstm",
         bidirectional=True,
-        dropout=0.2,
-        embedding_dropout=0.2,
+        dropout=0.5,
+        embedding_dropout=0.5,
         pooling="max",
         embeddings=None,
         freeze_embeddings=False,
         lr=1e-3,
         batch_size=32,
-        max_epochs=10,
+        max_epochs=20,
         optimizer="adam",
         weight_decay=0.0,
         clip_grad_norm=5.0,
