@@ -794,7 +794,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
     >>> from sklearn_rnn import RNNTextClassifier
     >>> texts = ["a great film", "a dull film", "great acting", "dull plot"] * 10
     >>> labels = ["pos", "neg", "pos", "neg"] * 10
-    >>> clf = RNNTextClassifier(hidden_size=16, max_epochs=20, random_state=0)
+    >>> clf = RNNTextClassifier(hidden_size=16, random_state=0)
     >>> clf.fit(texts, labels).predict(["great plot"])
     array(['pos'], dtype='<U3')
     """
