@@ -194,8 +194,10 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 ids, y_index, weights, len(classes), seed, early_stopping
             )
             callbacks = self._callbacks(early_stopping)
+            previous = self.history_ if continuing else []
             if continuing:
                 net = self.net_
+                n_rows_before = len(net.history)
                 coverage = self.pretrained_coverage_
                 net.set_params(verbose=self.verbose)
                 net.callbacks = callbacks
@@ -204,6 +206,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 net.partial_fit(train, None, epochs=self.max_epochs)
             else:
                 net = self._build_net(n_tokens, len(classes), device, valid, callbacks)
+                n_rows_before = 0
                 net.initialize()
                 if embeddings is not None:
                     net.module_.set_embeddings(embeddings)
@@ -213,11 +216,21 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         self.n_tokens_ = n_tokens
         self.net_ = net
         self.pretrained_coverage_ = coverage
-        self.history_ = [
-            {key: row[key] for key in HISTORY_KEYS if key in row} for row in net.history
+        # This fit's epochs are numbered after the earlier ones, which a loaded
+        # model keeps in history_ only, not in its net's history.
+        rows = net.history[n_rows_before:]
+        new = [
+            {**{key: row[key] for key in HISTORY_KEYS if key in row}, "epoch": epoch}
+            for epoch, row in enumerate(rows, start=len(previous) + 1)
         ]
+        best = [
+            row["epoch"]
+            for row, raw in zip(new, rows, strict=True)
+            if raw.get("valid_loss_best")
+        ]
+        self.history_ = previous + new
         self.n_epochs_ = len(self.history_)
-        self.best_epoch_ = _restored_epoch(net) if early_stopping else None
+        self.best_epoch_ = best[-1] if early_stopping and best else None
         return self
 
     def _uses_early_stopping(self, n_samples):
@@ -1132,12 +1145,6 @@ def _draw_seed(random_state):
 def _fixed_split(valid):
     """A skorch ``train_split`` returning our own validation set, or None."""
     return None if valid is None else predefined_split(valid)
-
-
-def _restored_epoch(net):
-    """The epoch whose weights early stopping kept: the last best one."""
-    best = [row["epoch"] for row in net.history if row.get("valid_loss_best")]
-    return best[-1] if best else None
 
 
 def _discard(*args, **kwargs):

@@ -1,0 +1,267 @@
+"""save_model and load_model: round trips, and refusing bad or hostile files."""
+
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from helpers import FAST, keyword_data
+from safetensors import safe_open
+from safetensors.torch import save_file
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from sklearn_rnn import (
+    RNNClassifier,
+    RNNTextClassifier,
+    TextVectorizer,
+    load_model,
+    save_model,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return keyword_data(100, seed=7)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return RNNTextClassifier(**FAST).fit(X, y)
+
+
+@pytest.fixture
+def saved(fitted, tmp_path):
+    path = tmp_path / "model.safetensors"
+    save_model(fitted, path)
+    return path
+
+
+def read_file(path):
+    with safe_open(path, framework="pt") as file:
+        return file.metadata(), {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118
+
+
+def rewrite(path, tensors, metadata):
+    save_file(tensors, path, metadata=metadata)
+    return path
+
+
+def edit_description(path, edit):
+    metadata, tensors = read_file(path)
+    description = json.loads(metadata["model"])
+    edit(description)
+    metadata["model"] = json.dumps(description)
+    return rewrite(path, tensors, metadata)
+
+
+@pytest.mark.parametrize(
+    ("params", "labels"),
+    [
+        ({}, None),
+        ({"pooling": "attention", "cell": "gru"}, None),
+        ({"bidirectional": False, "num_layers": 2, "pooling": "last"}, None),
+        ({"class_weight": {"neg": 2.0, "pos": 1.0}}, None),
+        ({}, "int"),
+        ({}, "bool"),
+    ],
+)
+def test_a_loaded_model_predicts_exactly_as_the_saved_one(
+    data, tmp_path, params, labels
+):
+    X, y = data
+    if labels == "int":
+        y = np.where(y == "pos", 7, -3)
+    elif labels == "bool":
+        y = y == "pos"
+    model = RNNTextClassifier(**FAST, **params).fit(X, y)
+    save_model(model, tmp_path / "model.safetensors")
+    loaded = load_model(tmp_path / "model.safetensors")
+    assert type(loaded) is RNNTextClassifier
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.classes_.dtype == model.classes_.dtype
+    assert loaded.get_params() == model.get_params()
+    assert loaded.vectorizer_.vocabulary_ == model.vectorizer_.vocabulary_
+    assert loaded.history_ == model.history_
+    assert loaded.n_epochs_ == model.n_epochs_
+
+
+def test_a_pipeline_of_vectorizer_and_classifier_round_trips(data, tmp_path):
+    X, y = data
+    pipeline = Pipeline(
+        [("vec", TextVectorizer(max_len=20)), ("rnn", RNNClassifier(**FAST))]
+    ).fit(X, y)
+    save_model(pipeline, tmp_path / "pipe.safetensors")
+    loaded = load_model(tmp_path / "pipe.safetensors")
+    assert [name for name, _ in loaded.steps] == ["vec", "rnn"]
+    assert loaded.get_params()["vec__max_len"] == 20
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipeline.predict_proba(X))
+
+
+def test_a_loaded_model_trains_on_with_warm_start(data, saved):
+    X, y = data
+    loaded = load_model(saved)
+    loaded.set_params(warm_start=True, max_epochs=1)
+    before = loaded.predict_proba(X)
+    loaded.fit(X, y)
+    assert loaded.n_epochs_ == FAST["max_epochs"] + 1
+    assert not np.allclose(loaded.predict_proba(X), before)
+
+
+def test_a_model_set_up_for_a_gpu_loads_on_the_cpu(data, fitted, tmp_path):
+    model = pickle.loads(pickle.dumps(fitted)).set_params(device="cuda")
+    save_model(model, tmp_path / "gpu.safetensors")
+    loaded = load_model(tmp_path / "gpu.safetensors")
+    assert loaded.net_.device == "cpu"
+    assert loaded.get_params()["device"] == "cuda"
+    X, _ = data
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_loading_onto_a_missing_gpu_is_a_clear_error(saved):
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        load_model(saved, device="cuda")
+
+
+def test_saving_leaves_only_the_model_file(fitted, tmp_path):
+    save_model(fitted, tmp_path / "model.safetensors")
+    save_model(fitted, tmp_path / "model.safetensors")  # overwrite
+    assert os.listdir(tmp_path) == ["model.safetensors"]
+
+
+def test_a_failed_save_leaves_no_file(fitted, tmp_path):
+    with pytest.raises(OSError):
+        save_model(fitted, tmp_path / "missing-folder" / "model.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+def test_what_cannot_be_saved_safely_is_refused(data, tmp_path):
+    X, y = data
+    with pytest.raises(NotFittedError):
+        save_model(RNNTextClassifier(), tmp_path / "m")
+    with pytest.raises(TypeError, match="RNNTextClassifier"):
+        save_model(LogisticRegression(), tmp_path / "m")
+    custom = RNNTextClassifier(**FAST, tokenizer=str.split).fit(X, y)
+    with pytest.raises(TypeError, match="custom tokenizer"):
+        save_model(custom, tmp_path / "m")
+    assert os.listdir(tmp_path) == []
+
+
+class _WritesAFileWhenUnpickled:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_pickle_payload_is_refused_and_never_run(tmp_path):
+    marker = tmp_path / "unpickled"
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(pickle.dumps(_WritesAFileWhenUnpickled(str(marker))))
+    with pytest.raises(ValueError, match="not a readable sklearn-rnn model"):
+        load_model(path)
+    assert not marker.exists()
+
+
+def test_a_truncated_file_is_refused(saved):
+    content = saved.read_bytes()
+    saved.write_bytes(content[: len(content) // 2])
+    with pytest.raises(ValueError, match="not a readable sklearn-rnn model"):
+        load_model(saved)
+
+
+def test_a_corrupted_header_is_refused(saved):
+    content = bytearray(saved.read_bytes())
+    content[8:40] = b"\xff" * 32
+    saved.write_bytes(bytes(content))
+    with pytest.raises(ValueError, match="not a readable sklearn-rnn model"):
+        load_model(saved)
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No model file"):
+        load_model(tmp_path / "nothing.safetensors")
+
+
+def test_a_safetensors_file_of_something_else_is_refused(tmp_path):
+    path = rewrite(tmp_path / "other.safetensors", {"w": torch.zeros(2)}, None)
+    with pytest.raises(ValueError, match="not a sklearn-rnn model"):
+        load_model(path)
+
+
+def test_a_file_from_a_newer_format_asks_for_an_upgrade(saved):
+    metadata, tensors = read_file(saved)
+    rewrite(saved, tensors, {**metadata, "format_version": "2"})
+    with pytest.raises(ValueError, match="newer sklearn-rnn.*upgrade"):
+        load_model(saved)
+
+
+def test_the_versions_that_wrote_a_model_are_recorded(saved):
+    description = json.loads(read_file(saved)[0]["model"])
+    assert description["torch_version"] == torch.__version__
+    assert "library_version" in description
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["wrong_shape", "extra_key", "missing_key", "nan_weight", "wrong_dtype"],
+)
+def test_tampered_weights_are_refused(saved, tamper):
+    metadata, tensors = read_file(saved)
+    name = "embedding.weight"
+    if tamper == "wrong_shape":
+        tensors[name] = tensors[name][:-1].clone()
+    elif tamper == "extra_key":
+        tensors["backdoor.weight"] = torch.zeros(3)
+    elif tamper == "missing_key":
+        del tensors["head.bias"]
+    elif tamper == "nan_weight":
+        tensors["head.bias"] = torch.full_like(tensors["head.bias"], float("nan"))
+    else:
+        tensors["head.bias"] = tensors["head.bias"].double()
+    rewrite(saved, tensors, metadata)
+    with pytest.raises(ValueError, match="consistent sklearn-rnn model"):
+        load_model(saved)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["estimator"].update({"class": "Popen"}),
+        lambda d: d["estimator"]["params"].update({"__class__": "x"}),
+        lambda d: d["estimator"]["params"].update({"hidden_size": -1}),
+        lambda d: d["estimator"]["fitted"]["vocabulary"].pop(),
+        lambda d: d["estimator"]["fitted"].update({"n_tokens": "many"}),
+        lambda d: d["estimator"]["fitted"]["classes"].update({"dtype": "|O"}),
+        lambda d: d["estimator"]["fitted"]["classes"].update({"values": ["a"]}),
+        lambda d: d.update({"kind": "exec"}),
+    ],
+    ids=[
+        "class",
+        "unknown-param",
+        "bad-param",
+        "short-vocabulary",
+        "n_tokens",
+        "object-labels",
+        "one-class",
+        "kind",
+    ],
+)
+def test_a_tampered_description_is_refused(saved, edit):
+    edit_description(saved, edit)
+    with pytest.raises(ValueError):
+        load_model(saved)
+
+
+def test_a_damaged_description_is_refused(saved):
+    metadata, tensors = read_file(saved)
+    rewrite(saved, tensors, {**metadata, "model": "{not json"})
+    with pytest.raises(ValueError, match="damaged model description"):
+        load_model(saved)
