@@ -5,6 +5,7 @@ from contextlib import nullcontext
 
 import torch
 from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_device
 from torch.utils.data import Dataset
@@ -44,7 +45,36 @@ class RNNNet(NeuralNetClassifier):
 
     def initialize(self):
         self.grad_scaler_ = None
+        self.interrupted_ = False
+        self.epoch_weights_ = None
         return super().initialize()
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # skorch swallows KeyboardInterrupt and returns as if training had
+        # ended; remember that it happened so the estimator can say so. Its
+        # EarlyStopping stops training by raising one too: that is no
+        # interrupt.
+        self.interrupted_ = False
+        self.epoch_weights_ = None
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            self.interrupted_ = not self._stopped_early()
+            raise
+
+    def _stopped_early(self):
+        return any(
+            isinstance(callback, EarlyStopping)
+            and callback.misses_ >= callback.patience
+            for _, callback in self.callbacks_
+        )
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Keep the weights of the last completed epoch, for an interrupt."""
+        self.epoch_weights_ = (
+            len(self.history),
+            {name: w.detach().clone() for name, w in self.module_.state_dict().items()},
+        )
 
     def get_dataset(self, X, y=None):
         """Wrap token ids (and targets) so the net can be used on its own."""
@@ -61,7 +91,17 @@ class RNNNet(NeuralNetClassifier):
         losses = self.criterion_(y_pred.float(), to_device(y_true, self.device))
         if isinstance(X, Mapping) and "sample_weight" in X:
             losses = losses * X["sample_weight"].to(self.device, non_blocking=True)
-        return losses.mean()
+        loss = losses.mean()
+        # Checked before the optimizer steps, so no weight takes a NaN. skorch
+        # reads every batch's loss anyway, so on a GPU this adds no wait.
+        if training and not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"Training diverged: the loss became {loss.item()} in epoch "
+                f"{len(self.history)}. Lower the learning rate (lr={self.lr}), keep "
+                "gradient clipping on (clip_grad_norm), or check the sample "
+                "weights. The estimator was left as it was before this fit."
+            )
+        return loss
 
     def train_step(self, batch, **fit_params):
         if self.precision != "fp16":

@@ -1,5 +1,6 @@
 """Recurrent text classifiers as scikit-learn estimators."""
 
+import copy
 import warnings
 from functools import partial
 from numbers import Integral, Real
@@ -52,8 +53,9 @@ LR_SCHEDULES = ("constant", "plateau", "cosine")
 # With "auto", early stopping needs this many training samples: below it, a
 # validation split is too small to judge epochs by.
 AUTO_EARLY_STOPPING_MIN_SAMPLES = 1000
-# "plateau" halves the learning rate after this many epochs without a better
-# loss: before early stopping (n_iter_no_change=3 by default) gives up.
+# "plateau" halves the learning rate once the loss has not improved for more
+# than this many epochs in a row (two), leaving the default early stopping
+# (n_iter_no_change=3) an epoch at the lower rate before it gives up.
 PLATEAU_FACTOR = 0.5
 PLATEAU_PATIENCE = 1
 
@@ -171,12 +173,22 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         return device
 
     def _fit_ids(
-        self, ids, y, classes, sample_weight, n_tokens, device, make_embeddings=None
+        self,
+        ids,
+        y,
+        classes,
+        sample_weight,
+        n_tokens,
+        device,
+        make_embeddings=None,
+        other_attributes=(),
     ):
         """Train the network on token ids and set the fitted attributes.
 
         ``make_embeddings``, given a ``RandomState``, returns initial
         embedding weights and the share of the vocabulary they cover.
+        ``other_attributes`` are (name, value) pairs set along with the
+        network's.
         Everything that can fail on bad input or settings is checked before
         any fitted attribute changes, so a failed fit leaves a fitted
         estimator as it was.
@@ -185,7 +197,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         weights = _training_weights(y, sample_weight, self.class_weight, classes)
         continuing = self._continues_training()
         seed = _draw_seed(self.random_state)
-        early_stopping = self._uses_early_stopping(len(y_index))
+        early_stopping = self._uses_early_stopping(y_index, len(classes))
         embeddings, coverage = None, None
         if make_embeddings is not None and not continuing:
             embeddings, coverage = make_embeddings(np.random.RandomState(seed))
@@ -198,12 +210,21 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             if continuing:
                 net = self.net_
                 n_rows_before = len(net.history)
-                coverage = self.pretrained_coverage_
+                state_before = _training_state(net)
+                coverage = getattr(self, "pretrained_coverage_", None)
                 net.set_params(verbose=self.verbose)
                 net.callbacks = callbacks
                 net.initialize_callbacks()
                 net.train_split = _fixed_split(valid)
-                net.partial_fit(train, None, epochs=self.max_epochs)
+                if self.lr_schedule == "cosine":
+                    # anneal anew from the first fit's rate, not from ~0
+                    for group in net.optimizer_.param_groups:
+                        group["lr"] = group.get("initial_lr", group["lr"])
+                try:
+                    net.partial_fit(train, None, epochs=self.max_epochs)
+                except Exception:
+                    _restore_training_state(net, state_before, n_rows_before)
+                    raise
             else:
                 net = self._build_net(n_tokens, len(classes), device, valid, callbacks)
                 n_rows_before = 0
@@ -211,7 +232,20 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 if embeddings is not None:
                     net.module_.set_embeddings(embeddings)
                 net.partial_fit(train, None)
+        interrupted_in = None
+        if getattr(net, "interrupted_", False):
+            interrupted_in = len(previous) + len(net.history) - n_rows_before
+            if not _keep_completed_epochs(net, n_rows_before, early_stopping):
+                if continuing:
+                    _restore_training_state(net, state_before, n_rows_before)
+                _forget_training_data(net)
+                raise KeyboardInterrupt(
+                    f"fit was interrupted in epoch {interrupted_in}, before any "
+                    "epoch of this fit ended; the estimator is as it was."
+                )
         _forget_training_data(net)
+        for name, value in other_attributes:
+            setattr(self, name, value)
         self.classes_ = classes
         self.n_tokens_ = n_tokens
         self.net_ = net
@@ -231,12 +265,31 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         self.history_ = previous + new
         self.n_epochs_ = len(self.history_)
         self.best_epoch_ = best[-1] if early_stopping and best else None
+        if interrupted_in is not None:
+            kept = self.best_epoch_ or self.n_epochs_
+            raise KeyboardInterrupt(
+                f"fit was interrupted in epoch {interrupted_in}; the estimator is "
+                f"fitted with the weights of epoch {kept}, and warm_start=True "
+                "continues from there."
+            )
         return self
 
-    def _uses_early_stopping(self, n_samples):
-        if self.early_stopping == "auto":
-            return n_samples >= AUTO_EARLY_STOPPING_MIN_SAMPLES
-        return bool(self.early_stopping)
+    def _uses_early_stopping(self, y_index, n_classes):
+        """Whether this fit stops early.
+
+        ``"auto"`` needs enough samples, and a stratified split that keeps
+        every class on both sides; without one it trains without stopping
+        early, where ``True`` would be an error.
+        """
+        if self.early_stopping != "auto":
+            return bool(self.early_stopping)
+        n_samples = len(y_index)
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        return (
+            n_samples >= AUTO_EARLY_STOPPING_MIN_SAMPLES
+            and min(n_valid, n_samples - n_valid) >= n_classes
+            and np.bincount(y_index, minlength=n_classes).min() >= 2
+        )
 
     def _continues_training(self):
         return self.warm_start and hasattr(self, "net_")
@@ -334,6 +387,8 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 policy=torch.optim.lr_scheduler.CosineAnnealingLR,
                 event_name="lr",
                 T_max=self.max_epochs,
+                # a continued fit anneals anew from the initial rate
+                last_epoch=-1,
             )
             callbacks.append(("lr_schedule", schedule))
         if early_stopping:
@@ -364,10 +419,11 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         return proba
 
     def _attention_weights_ids(self, ids):
-        if self.pooling != "attention":
+        fitted_pooling = self.net_.module_.pooling
+        if fitted_pooling != "attention":
             raise ValueError(
                 "attention_weights needs a model fitted with pooling='attention'; "
-                f"this one pools with {self.pooling!r}."
+                f"this one pools with {fitted_pooling!r}."
             )
         data = EncodedTexts(ids)
         module = self.net_.module_
@@ -377,9 +433,10 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         with torch.inference_mode():
             for index in prediction_batches(data.lengths):
                 inputs, _ = data.batch(index)
-                batch_weights = module.attention_weights(
-                    inputs["ids"].to(self.net_.device), inputs["lengths"]
-                )
+                with self.net_._autocast():
+                    batch_weights = module.attention_weights(
+                        inputs["ids"].to(self.net_.device), inputs["lengths"]
+                    )
                 batch_weights = batch_weights.float().cpu()
                 for row, position in enumerate(index.tolist()):
                     length = max(int(data.lengths[position]), 1)
@@ -480,15 +537,16 @@ class RNNClassifier(_BaseRNNClassifier):
         Rescale gradients whose global norm exceeds this; None disables it.
     lr_schedule : {"plateau", "cosine", "constant"}, default="plateau"
         How the learning rate changes between epochs: ``"plateau"`` halves it
-        after an epoch without a lower loss (the validation loss with early
-        stopping, the training loss without); ``"cosine"`` anneals it to 0
+        after two epochs in a row without a lower loss (the validation loss
+        with early stopping, the training loss without); ``"cosine"`` anneals it to 0
         over ``max_epochs``; ``"constant"`` keeps it.
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
         stop when its loss has not improved for ``n_iter_no_change`` epochs,
         and keep the weights of the best epoch. ``"auto"`` does so when there
-        are at least 1000 training samples, below which a validation split is
-        too small to judge epochs by.
+        are at least 1000 training samples (below that, a validation split is
+        too small to judge epochs by) and every class has enough samples for
+        both sides of the split; otherwise it trains all ``max_epochs``.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training data held out for early stopping. Only used
         when early stopping is on.
@@ -515,8 +573,10 @@ class RNNClassifier(_BaseRNNClassifier):
         When fitted already, continue training the same network, with its
         vocabulary, classes and optimizer state, for ``max_epochs`` more epochs
         instead of starting anew. ``max_epochs``, the early-stopping settings,
-        ``clip_grad_norm``, ``device`` and ``verbose`` apply to the continued
-        training; every other parameter keeps its value from the first fit.
+        ``lr_schedule``, ``clip_grad_norm``, ``class_weight``, ``device`` and
+        ``verbose`` apply to the continued training; every other parameter
+        keeps its value from the first fit. The schedule starts anew: cosine
+        from the first fit's rate, plateau from the rate the optimizer has.
 
     Attributes
     ----------
@@ -536,6 +596,9 @@ class RNNClassifier(_BaseRNNClassifier):
     best_epoch_ : int or None
         With early stopping, the epoch whose weights were kept (the one with
         the lowest validation loss); None without early stopping.
+    pretrained_coverage_ : None
+        Always None: pretrained vectors are aligned to a vocabulary only by
+        :class:`RNNTextClassifier`.
 
     See Also
     --------
@@ -618,8 +681,8 @@ class RNNClassifier(_BaseRNNClassifier):
         -------
         weights : list of ndarray
             For each row, the attention weight of each of its tokens (padding
-            excluded; a row of padding only reads as one unknown token); each
-            sums to 1.
+            excluded; a row of padding only is read as one padding token);
+            each sums to 1.
         """
         check_is_fitted(self, "net_")
         ids = _unknown_beyond(_check_ids(X), self.n_tokens_)
@@ -736,15 +799,16 @@ class RNNTextClassifier(_BaseRNNClassifier):
         Rescale gradients whose global norm exceeds this; None disables it.
     lr_schedule : {"plateau", "cosine", "constant"}, default="plateau"
         How the learning rate changes between epochs: ``"plateau"`` halves it
-        after an epoch without a lower loss (the validation loss with early
-        stopping, the training loss without); ``"cosine"`` anneals it to 0
+        after two epochs in a row without a lower loss (the validation loss
+        with early stopping, the training loss without); ``"cosine"`` anneals it to 0
         over ``max_epochs``; ``"constant"`` keeps it.
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
         stop when its loss has not improved for ``n_iter_no_change`` epochs,
         and keep the weights of the best epoch. ``"auto"`` does so when there
-        are at least 1000 training samples, below which a validation split is
-        too small to judge epochs by.
+        are at least 1000 training samples (below that, a validation split is
+        too small to judge epochs by) and every class has enough samples for
+        both sides of the split; otherwise it trains all ``max_epochs``.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training data held out for early stopping. Only used
         when early stopping is on.
@@ -771,8 +835,10 @@ class RNNTextClassifier(_BaseRNNClassifier):
         When fitted already, continue training the same network, with its
         vocabulary, classes and optimizer state, for ``max_epochs`` more epochs
         instead of starting anew. ``max_epochs``, the early-stopping settings,
-        ``clip_grad_norm``, ``device`` and ``verbose`` apply to the continued
-        training; every other parameter keeps its value from the first fit.
+        ``lr_schedule``, ``clip_grad_norm``, ``class_weight``, ``device`` and
+        ``verbose`` apply to the continued training; every other parameter
+        keeps its value from the first fit. The schedule starts anew: cosine
+        from the first fit's rate, plateau from the rate the optimizer has.
 
     Attributes
     ----------
@@ -927,9 +993,16 @@ class RNNTextClassifier(_BaseRNNClassifier):
         make_embeddings = None
         if self.embeddings is not None:
             make_embeddings = partial(self._pretrained_embeddings, vectorizer)
-        self._fit_ids(ids, y, classes, sample_weight, n_tokens, device, make_embeddings)
-        self.vectorizer_ = vectorizer
-        return self
+        return self._fit_ids(
+            ids,
+            y,
+            classes,
+            sample_weight,
+            n_tokens,
+            device,
+            make_embeddings,
+            other_attributes=[("vectorizer_", vectorizer)],
+        )
 
     def _pretrained_embeddings(self, vectorizer, random_state):
         matrix, found = embedding_matrix(
@@ -1151,9 +1224,41 @@ def _discard(*args, **kwargs):
     pass
 
 
+def _training_state(net):
+    """Copies of what a continued fit changes: weights and optimizer state."""
+    return (
+        copy.deepcopy(net.module_.state_dict()),
+        copy.deepcopy(net.optimizer_.state_dict()),
+    )
+
+
+def _restore_training_state(net, state, n_rows):
+    weights, optimizer_state = state
+    net.module_.load_state_dict(weights)
+    net.optimizer_.load_state_dict(optimizer_state)
+    del net.history[n_rows:]
+    _forget_training_data(net)
+
+
+def _keep_completed_epochs(net, n_rows_before, early_stopping):
+    """After an interrupt, go back to the end of the last completed epoch.
+
+    Returns False when no epoch of this fit was completed. With early
+    stopping, skorch has already restored the best epoch's weights.
+    """
+    if net.epoch_weights_ is None or net.epoch_weights_[0] <= n_rows_before:
+        return False
+    n_rows, weights = net.epoch_weights_
+    del net.history[n_rows:]
+    if not early_stopping:
+        net.module_.load_state_dict(weights)
+    return True
+
+
 def _forget_training_data(net):
     """Drop what the net holds only for training, so pickles stay small."""
     net.train_split = None
+    net.epoch_weights_ = None
     for _, callback in net.callbacks_:
         if isinstance(callback, EarlyStopping):
             callback.best_model_weights_ = None

@@ -37,8 +37,9 @@ def embedding_matrix(source, vocabulary, embedding_dim, lowercase, random_state)
     -------
     matrix : ndarray of shape (len(vocabulary) + FIRST_TOKEN_ID, embedding_dim)
         Row ``id`` is the vector of that token. Tokens without a vector get
-        random normal vectors with the mean and standard deviation of the ones
-        found, so they start on the same scale. Padding and unknown rows are 0.
+        random normal vectors with the per-dimension mean and standard
+        deviation of the ones found (standard normal with fewer than two), so
+        they start on the same scale. Padding and unknown rows are 0.
     found : ndarray of bool, shape (len(vocabulary),)
         Whether each token, in id order, had a pretrained vector.
     """
@@ -52,7 +53,7 @@ def embedding_matrix(source, vocabulary, embedding_dim, lowercase, random_state)
         pairs = source.items()
         where = "the embeddings mapping"
     else:
-        pairs = _read_vector_file(os.fspath(source))
+        pairs = _read_vector_file(os.fspath(source), embedding_dim)
         where = f"the file {os.fspath(source)!r}"
     vectors, found = _aligned_vectors(
         pairs, vocabulary, embedding_dim, lowercase, where
@@ -60,13 +61,13 @@ def embedding_matrix(source, vocabulary, embedding_dim, lowercase, random_state)
     matrix = np.zeros((len(vocabulary) + FIRST_TOKEN_ID, embedding_dim), np.float32)
     rows = matrix[FIRST_TOKEN_ID:]
     rows[found] = vectors[found]
-    if found.any():
-        mean, std = vectors[found].mean(axis=0), vectors[found].std()
-    else:
-        mean, std = np.zeros(embedding_dim), 1.0
+    mean, std = np.zeros(embedding_dim), np.ones(embedding_dim)
+    if found.sum() >= 2:
+        mean, std = vectors[found].mean(axis=0), vectors[found].std(axis=0)
+        std[std == 0] = 1.0
     missing = ~found
     rows[missing] = random_state.normal(
-        mean, std or 1.0, size=(int(missing.sum()), embedding_dim)
+        mean, std, size=(int(missing.sum()), embedding_dim)
     )
     return matrix, found
 
@@ -105,9 +106,10 @@ def _aligned_vectors(pairs, vocabulary, embedding_dim, lowercase, where):
 def _checked_vector(vector, token, embedding_dim, where):
     try:
         vector = np.asarray(vector, dtype=np.float32)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError) as error:
         raise ValueError(
-            f"The vector of {token!r} in {where} is not a sequence of numbers."
+            f"The vector of {token!r} in {where} is not a sequence of numbers"
+            f" ({error})."
         ) from None
     if vector.shape != (embedding_dim,):
         raise ValueError(
@@ -120,29 +122,36 @@ def _checked_vector(vector, token, embedding_dim, where):
     return vector
 
 
-def _read_vector_file(path):
+def _read_vector_file(path, embedding_dim):
     """Yield (token, vector) from a word2vec or GloVe text file.
 
-    A first line of two integers is word2vec's header and is skipped. Vectors
-    are only parsed for tokens the caller keeps, by splitting lazily.
+    The vector is the last ``embedding_dim`` fields of a line, so tokens may
+    hold spaces (GloVe 840B has some). A first line of two integers is
+    word2vec's header and is skipped. Vectors are only parsed for the tokens
+    the caller keeps.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No word-vector file at {path!r}.")
     opener = gzip.open if path.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8") as lines:
-            for line_number, line in enumerate(lines, start=1):
-                token, _, numbers = line.rstrip("\n").rstrip().partition(" ")
-                if not numbers:
-                    if token:
-                        raise ValueError(
-                            f"Line {line_number} of {path!r} holds no vector: "
-                            "expected a token followed by numbers, separated by "
-                            "spaces (word2vec or GloVe text format)."
-                        )
+        # utf-8-sig drops a byte-order mark; newline="\n" keeps a stray \r
+        # inside a token from splitting its line.
+        with opener(path, "rt", encoding="utf-8-sig", newline="\n") as lines:
+            first = True
+            for line in lines:
+                line = line.rstrip("\r\n").rstrip(" ")
+                if not line:
                     continue
-                if line_number == 1 and _is_word2vec_header(token, numbers):
+                fields = line.rsplit(" ", embedding_dim)
+                if first and len(fields) == 2 and _is_word2vec_header(*fields):
+                    first = False
                     continue
+                first = False
+                if len(fields) == embedding_dim + 1:
+                    token, numbers = fields[0], fields[1:]
+                else:  # the wrong size: an error if the token is wanted
+                    token, _, rest = line.partition(" ")
+                    numbers = rest.split()
                 yield token, _LazyVector(numbers)
     except UnicodeDecodeError:
         raise ValueError(
@@ -155,12 +164,12 @@ def _read_vector_file(path):
         raise ValueError(message) from None
 
 
-def _is_word2vec_header(token, numbers):
-    return token.isdigit() and numbers.strip().isdigit()
+def _is_word2vec_header(token, number):
+    return token.isdigit() and number.isdigit()
 
 
 class _LazyVector:
-    """A line's numbers, parsed only when the vector is used."""
+    """A line's number fields, parsed only when the vector is used."""
 
     __slots__ = ("numbers",)
 
@@ -168,10 +177,14 @@ class _LazyVector:
         self.numbers = numbers
 
     def __array__(self, dtype=None, copy=None):
+        if not self.numbers:
+            raise ValueError("the line holds no vector")
         try:
-            values = [float(number) for number in self.numbers.split()]
+            values = [float(number) for number in self.numbers]
         except ValueError:
-            raise ValueError(f"expected numbers, found {self.numbers[:60]!r}") from None
+            raise ValueError(
+                f"expected numbers, found {' '.join(self.numbers)[:60]!r}"
+            ) from None
         return np.asarray(values, dtype=dtype)
 
 

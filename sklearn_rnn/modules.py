@@ -103,8 +103,15 @@ class RNNModule(nn.Module):
         Padding and the unknown token start at zero: the unknown token stays
         neutral unless rare tokens were mapped to it in training.
         """
+        weights = torch.as_tensor(weights)
+        if weights.shape != self.embedding.weight.shape:
+            expected = tuple(self.embedding.weight.shape)
+            raise ValueError(
+                f"Embedding weights must have shape {expected}, got "
+                f"{tuple(weights.shape)}."
+            )
         with torch.no_grad():
-            self.embedding.weight.copy_(torch.as_tensor(weights))
+            self.embedding.weight.copy_(weights)
             self.embedding.weight[[0, UNKNOWN_ID]] = 0.0
 
     def forward(self, ids, lengths=None):
@@ -141,8 +148,8 @@ class RNNModule(nn.Module):
     def _encode(self, ids, lengths):
         """The top layer's states at every position, and the lengths.
 
-        For pooling that does not depend on order (mean, max), the top
-        layer's backward states are left in each text's reversed order.
+        Except for attention, the top layer's backward states are left in
+        each text's reversed order (see ``_pool``).
         """
         if lengths is None:
             lengths = (ids != 0).sum(dim=1)

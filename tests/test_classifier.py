@@ -269,6 +269,27 @@ def test_auto_early_stopping_needs_a_thousand_samples(n_samples, expected):
     assert (clf.best_epoch_ is not None) == expected
 
 
+def test_auto_early_stopping_steps_aside_when_a_class_is_too_rare():
+    X, y = keyword_data(1000, seed=2)
+    y = y.astype(object)
+    y[0] = "rare"
+    clf = fitted(X, y, max_epochs=1, batch_size=64)
+    assert clf.best_epoch_ is None
+    assert "valid_loss" not in clf.history_[0]
+    with pytest.raises(ValueError, match="stratified validation split"):
+        fitted(X, y, max_epochs=1, early_stopping=True)
+
+
+def test_a_continued_cosine_schedule_starts_again_from_the_first_rate(
+    keyword_texts,
+):
+    X, y = keyword_texts
+    clf = fitted(X, y, lr=0.01, max_epochs=4, lr_schedule="cosine", warm_start=True)
+    first = [row["lr"] for row in clf.history_]
+    clf.fit(X, y)
+    np.testing.assert_allclose([row["lr"] for row in clf.history_[4:]], first)
+
+
 def test_plateau_schedule_halves_the_rate_when_the_loss_stalls(keyword_texts):
     X, y = keyword_texts
     # At this rate and without dropout the loss barely moves, so every epoch
@@ -326,6 +347,16 @@ def test_attention_weights_need_a_model_with_attention(keyword_texts):
         fitted(X, y).attention_weights(X[:2])
     with pytest.raises(NotFittedError):
         RNNTextClassifier(pooling="attention").attention_weights(X[:2])
+
+
+def test_attention_weights_follow_the_fitted_model_not_set_params(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y, pooling="attention").set_params(pooling="max")
+    tokens, weights = clf.attention_weights(X[:2])
+    assert len(weights) == 2
+    clf = fitted(X, y).set_params(pooling="attention")
+    with pytest.raises(ValueError, match="pools with 'max'"):
+        clf.attention_weights(X[:2])
 
 
 def test_attention_weights_respect_max_len(keyword_texts):

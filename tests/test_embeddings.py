@@ -116,6 +116,19 @@ def test_tokens_without_a_vector_start_on_the_vectors_scale(data):
     assert 1.5 < rows.std() < 5
 
 
+def test_missing_vectors_follow_each_dimension_of_the_found_ones(data):
+    X, y = data
+    vocabulary = TextVectorizer().fit(X).vocabulary_
+    rng = np.random.RandomState(1)
+    offsets = np.array([0, 100, -50, 0, 0, 0, 0, 7.0])
+    some = {t: offsets + 0.1 * rng.normal(size=DIM) for t in sorted(vocabulary)[:20]}
+    clf = frozen(X, y, some)
+    missing = [token for token in vocabulary if token not in some]
+    rows = np.stack(list(embedding_rows(clf, missing).values()))
+    np.testing.assert_allclose(rows.mean(axis=0), offsets, atol=0.2)
+    assert rows.std(axis=0).max() < 0.3
+
+
 def test_a_vector_spelt_in_capitals_serves_the_lowercased_token(data):
     X, y = data
     exact, capital = np.full(DIM, 1.0), np.full(DIM, 2.0)
@@ -151,6 +164,27 @@ def test_a_malformed_vector_file_is_a_clear_error(data, tmp_path, content, messa
     X, y = data
     with pytest.raises(ValueError, match=message):
         RNNTextClassifier(**FAST, embeddings=path).fit(X, y)
+
+
+def test_file_quirks_of_real_vector_files_are_read(data, tmp_path):
+    # GloVe 840B has tokens with spaces; files may start with a byte-order
+    # mark, hold a stray carriage return inside a token, or lines with no
+    # vector for tokens nobody asked for.
+    X, y = data
+    numbers = " ".join(["0.5"] * DIM)
+    path = tmp_path / "quirks.txt"
+    path.write_text(
+        f"\ufeffkey0 {numbers}\n"
+        f"at key1 {numbers.replace('0.5', '9')}\n"
+        f"odd\rtoken {numbers}\n"
+        "lonely\n"
+        f"key1 {numbers.replace('0.5', '0.25')}\n",
+        encoding="utf-8",
+        newline="",
+    )
+    rows = embedding_rows(frozen(X, y, path), ["key0", "key1"])
+    np.testing.assert_allclose(rows["key0"], 0.5)
+    np.testing.assert_allclose(rows["key1"], 0.25)
 
 
 def test_a_binary_file_is_refused_with_a_hint(data, tmp_path):

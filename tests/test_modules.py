@@ -211,3 +211,9 @@ def test_frozen_embeddings_take_no_gradient():
     module(ids, lengths).sum().backward()
     assert module.embedding.weight.grad is None
     assert module.head.weight.grad is not None
+
+
+def test_embeddings_of_the_wrong_shape_are_refused():
+    module = RNNModule(n_tokens=20, n_classes=2, embedding_dim=4)
+    with pytest.raises(ValueError, match=r"shape \(20, 4\)"):
+        module.set_embeddings(torch.ones(4))
