@@ -445,12 +445,17 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_targets(self, y, n_samples, sample_weight):
         """Validate ``y`` and ``sample_weight``; return them and the classes."""
+        if not hasattr(y, "dtype"):
+            # A list of mixed labels would become an array of their strings:
+            # look at the labels as given first.
+            _check_labels_present_and_comparable(np.asarray(y, dtype=object).ravel())
         y = column_or_1d(y, warn=True)
         if len(y) != n_samples:
             raise ValueError(
                 f"X and y have different lengths: {n_samples} samples in X and "
                 f"{len(y)} in y."
             )
+        _check_labels_present_and_comparable(y)
         check_classification_targets(y)
         if self._continues_training():
             classes = self.classes_
@@ -1137,6 +1142,34 @@ def _check_ids(X):
             "X must be right-padded: id 0 (padding) is followed by a token in some row."
         )
     return ids.astype(np.int64, copy=False)
+
+
+def _check_labels_present_and_comparable(y):
+    """Refuse missing labels and labels of mixed types, naming them."""
+    if y.dtype.kind == "f":
+        missing = np.flatnonzero(np.isnan(y))
+    elif y.dtype.kind == "O":
+        missing = np.flatnonzero(
+            [
+                label is None or (isinstance(label, float) and label != label)
+                for label in y
+            ]
+        )
+    else:
+        return
+    if missing.size:
+        raise ValueError(
+            f"y holds {missing.size} missing label(s) (None or NaN), first at "
+            f"position(s) {missing[:5].tolist()}; drop those samples or label them."
+        )
+    if y.dtype.kind == "O":
+        kinds = {type(label).__name__ for label in y}
+        numeric = {"int", "float", "bool", "int64", "float64", "int32", "bool_"}
+        if len(kinds) > 1 and not kinds <= numeric:
+            raise TypeError(
+                f"y mixes labels of types {sorted(kinds)}; use one type for all "
+                "labels (for example, all str)."
+            )
 
 
 def _check_precision(precision, device):

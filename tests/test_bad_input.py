@@ -1,0 +1,158 @@
+"""Messy input: each case gets a clear error or a documented, sane result."""
+
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import FAST, keyword_data
+
+from sklearn_rnn import RNNClassifier, RNNTextClassifier, TextVectorizer
+
+UNICODE_ZOO = [
+    "great 😀🎉 film",
+    "很好的电影",
+    "فيلم رائع جدا",
+    "שלום עולם",
+    "नमस्ते दुनिया",
+    "e\u0301te\u0301 cafe\u0301",
+    "nul\x00byte and\x07bell\x1b[0m",
+    "\u200b\u200d\ufeff",
+    "tab\tnew\nline\r\nend",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝕞𝕒𝕥𝕙",
+    "",
+    "   \t\n ",
+]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return keyword_data(120, seed=21)
+
+
+@pytest.fixture(scope="module")
+def model(data):
+    X, y = data
+    return RNNTextClassifier(**FAST).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("labels", "error", "message"),
+    [
+        (["pos", None], ValueError, r"missing label.*position\(s\) \[1, "),
+        ([1.0, np.nan], ValueError, "missing label"),
+        (["pos", float("nan")], ValueError, "missing label"),
+        (["pos", 1], TypeError, "mixes labels of types"),
+    ],
+)
+def test_bad_labels_are_named(data, labels, error, message):
+    X, _ = data
+    y = (labels * 60)[: len(X)]
+    with pytest.raises(error, match=message):
+        RNNTextClassifier(**FAST).fit(X, y)
+    with pytest.raises(error, match=message):
+        RNNTextClassifier(**FAST).fit(X, np.array(y, dtype=object))
+
+
+def test_labels_in_a_series_with_missing_values_are_refused(data):
+    X, y = data
+    y = pd.Series(y).where(np.arange(len(y)) != 3)
+    with pytest.raises(ValueError, match=r"position\(s\) \[3\]"):
+        RNNTextClassifier(**FAST).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        ["a text", None],
+        ["a text", float("nan")],
+        ["a text", 3],
+        ["a text", b"bytes"],
+        ["a text", ["nested", "list"]],
+    ],
+)
+def test_non_text_items_are_refused_by_name_and_position(X):
+    with pytest.raises((TypeError, ValueError), match=r"X\[1\]"):
+        RNNTextClassifier(**FAST).fit(X, ["a", "b"])
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        "one string",
+        pd.DataFrame({"a": ["x", "y"], "b": ["z", "w"]}),
+        np.array([["x", "y"], ["z", "w"]]),
+    ],
+)
+def test_inputs_that_are_not_one_text_per_sample_are_refused(X):
+    with pytest.raises((TypeError, ValueError)):
+        RNNTextClassifier(**FAST).fit(X, ["a", "b"])
+
+
+def test_empty_input_is_refused():
+    with pytest.raises(ValueError, match="empty|0 sample"):
+        RNNTextClassifier(**FAST).fit([], [])
+
+
+def test_sample_weight_of_the_wrong_length_or_sign_is_refused(data):
+    X, y = data
+    with pytest.raises(ValueError, match="shape"):
+        RNNTextClassifier(**FAST).fit(X, y, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="non-negative"):
+        RNNTextClassifier(**FAST).fit(X, y, sample_weight=-np.ones(len(y)))
+
+
+def test_every_kind_of_unicode_is_predicted(model):
+    proba = model.predict_proba(UNICODE_ZOO)
+    assert proba.shape == (len(UNICODE_ZOO), 2)
+    assert np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+
+
+def test_every_kind_of_unicode_trains(data):
+    X, y = data
+    texts = X + UNICODE_ZOO
+    labels = np.concatenate([y, np.resize(["pos", "neg"], len(UNICODE_ZOO))])
+    clf = RNNTextClassifier(**FAST).fit(texts, labels)
+    assert {"很好的电影", "😀", "e\u0301te\u0301", "رائع"} <= set(
+        clf.vectorizer_.vocabulary_
+    )
+    assert np.all(np.isfinite(clf.predict_proba(UNICODE_ZOO)))
+
+
+def test_texts_without_a_known_token_are_predicted(model):
+    proba = model.predict_proba(["zzz qqq", "", "   ", "!!!"])
+    assert np.all(np.isfinite(proba))
+
+
+def test_megabyte_texts_are_cut_at_max_len_without_blowing_up_memory(model):
+    huge = ["w1 " * 350_000 + "key1"] * 5  # about 1 MB each
+    vectorizer = TextVectorizer(max_len=256).fit(["w1 key1"])
+    tracemalloc.start()
+    ids = vectorizer.transform(huge)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert ids.shape == (5, 256)
+    # The texts are lowercased (one copy of each); their 350,000 tokens are
+    # never all listed, which would take tens of MB per text.
+    assert peak < 20 * 2**20
+    assert model.predict(huge).shape == (5,)
+
+
+def test_ids_classifier_refuses_texts_and_bad_ids():
+    with pytest.raises(TypeError, match="token ids, not texts"):
+        RNNClassifier(**FAST).fit(["a text", "another"], [0, 1])
+    with pytest.raises(ValueError, match="negative"):
+        RNNClassifier(**FAST).fit(np.array([[1, -2], [3, 0]]), [0, 1])
+
+
+def test_the_callers_objects_are_not_modified(data):
+    X, y = data
+    X_series = pd.Series(X)
+    y_list = list(y)
+    weights = np.linspace(0.5, 2, len(y))
+    copies = (X_series.copy(), list(y_list), weights.copy())
+    RNNTextClassifier(**FAST).fit(X_series, y_list, sample_weight=weights)
+    pd.testing.assert_series_equal(X_series, copies[0])
+    assert y_list == copies[1]
+    np.testing.assert_array_equal(weights, copies[2])
