@@ -203,6 +203,16 @@ def test_a_file_from_a_newer_format_asks_for_an_upgrade(saved):
         load_model(saved)
 
 
+def test_a_file_from_an_older_library_version_of_the_same_format_loads(
+    data, fitted, saved
+):
+    edit_description(saved, lambda d: d.update({"library_version": "0.0.1"}))
+    X, _ = data
+    np.testing.assert_array_equal(
+        load_model(saved).predict_proba(X), fitted.predict_proba(X)
+    )
+
+
 def test_the_versions_that_wrote_a_model_are_recorded(saved):
     description = json.loads(read_file(saved)[0]["model"])
     assert description["torch_version"] == torch.__version__
