@@ -461,7 +461,7 @@ def run_per_dataset(script, args, benchmark_dataset, report):
     write_json(args.json, script, args, results)
 
 
-def write_json(path, script, args, results):
+def write_json(path, script, args, results, quiet=False):
     """Save the results, the arguments and the environment as JSON."""
     if path is None:
         return
@@ -477,5 +477,6 @@ def write_json(path, script, args, results):
         "results": results,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"wrote {path}")
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    if not quiet:
+        print(f"wrote {path}")

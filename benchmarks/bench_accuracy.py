@@ -183,9 +183,12 @@ def main():
             results.append(result)
             print(
                 f"  {result['dataset']:>12} {result['model']:>15}: accuracy "
-                f"{result['accuracy']:.4f}, {result['fit_seconds']:.0f} s",
+                f"{result['accuracy']:.4f}, macro-F1 {result['macro_f1']:.4f}, "
+                f"{result['fit_seconds']:.0f} s, epochs {result['epochs']}",
                 flush=True,
             )
+            # saved as they come, so an interrupted run keeps what it measured
+            write_json(args.json, "bench_accuracy", args, results, quiet=True)
     print()
     report(results)
     summary = summarize(results)
