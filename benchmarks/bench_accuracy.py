@@ -158,6 +158,7 @@ def main():
         args.max_train = args.max_train or QUICK_MAX_TRAIN
         args.max_test = args.max_test or QUICK_MAX_TEST
         overrides.setdefault("max_epochs", 1)
+    args.overrides = overrides
     print_header("bench_accuracy", args)
     if overrides:
         print(f"RNN parameters set: {overrides}\n")
@@ -194,7 +195,6 @@ def main():
     summary = summarize(results)
     if summary:
         print(summary)
-    args.overrides = overrides
     write_json(args.json, "bench_accuracy", args, results)
 
 
