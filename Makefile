@@ -4,7 +4,7 @@
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: quickstart test lint setup
+.PHONY: quickstart test lint setup docs
 
 # Rebuilt when pyproject.toml changes; a failed install leaves no stamp, so
 # the next make tries again.
@@ -27,3 +27,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The documentation, warnings as errors; GALLERY=0 builds the example pages
+# without running the examples (as CI does).
+GALLERY ?= 1
+docs: $(STAMP)
+	$(VENV)/bin/pip install --quiet -e ".[docs]"
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html -D plot_gallery=$(GALLERY) docs docs/_build/html
