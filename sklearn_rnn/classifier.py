@@ -246,10 +246,6 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         _forget_training_data(net)
         for name, value in other_attributes:
             setattr(self, name, value)
-        self.classes_ = classes
-        self.n_tokens_ = n_tokens
-        self.net_ = net
-        self.pretrained_coverage_ = coverage
         # This fit's epochs are numbered after the earlier ones, which a loaded
         # model keeps in history_ only, not in its net's history.
         rows = net.history[n_rows_before:]
@@ -262,9 +258,8 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             for row, raw in zip(new, rows, strict=True)
             if raw.get("valid_loss_best")
         ]
-        self.history_ = previous + new
-        self.n_epochs_ = len(self.history_)
-        self.best_epoch_ = best[-1] if early_stopping and best else None
+        best_epoch = best[-1] if early_stopping and best else None
+        self._set_fitted(net, classes, n_tokens, previous + new, best_epoch, coverage)
         if interrupted_in is not None:
             kept = self.best_epoch_ or self.n_epochs_
             raise KeyboardInterrupt(
@@ -273,6 +268,16 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 "continues from there."
             )
         return self
+
+    def _set_fitted(self, net, classes, n_tokens, history, best_epoch, coverage):
+        """Set the network's fitted attributes, all in one place."""
+        self.net_ = net
+        self.classes_ = classes
+        self.n_tokens_ = n_tokens
+        self.history_ = history
+        self.n_epochs_ = len(history)
+        self.best_epoch_ = best_epoch
+        self.pretrained_coverage_ = coverage
 
     def _uses_early_stopping(self, y_index, n_classes):
         """Whether this fit stops early.
@@ -284,12 +289,15 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         if self.early_stopping != "auto":
             return bool(self.early_stopping)
         n_samples = len(y_index)
-        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        n_valid = self._n_validation(n_samples)
         return (
             n_samples >= AUTO_EARLY_STOPPING_MIN_SAMPLES
             and min(n_valid, n_samples - n_valid) >= n_classes
             and np.bincount(y_index, minlength=n_classes).min() >= 2
         )
+
+    def _n_validation(self, n_samples):
+        return int(np.ceil(self.validation_fraction * n_samples))
 
     def _continues_training(self):
         return self.warm_start and hasattr(self, "net_")
@@ -297,7 +305,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
     def _split(self, ids, y_index, weights, n_classes, seed, early_stopping):
         if not early_stopping:
             return EncodedTexts(ids, y_index, weights), None
-        n_valid = int(np.ceil(self.validation_fraction * len(y_index)))
+        n_valid = self._n_validation(len(y_index))
         if n_valid < n_classes or len(y_index) - n_valid < n_classes:
             raise ValueError(
                 f"early_stopping needs a validation split of "
@@ -405,42 +413,46 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             )
         return callbacks
 
-    def _predict_proba_ids(self, ids):
+    def _inference_batches(self, ids):
+        """Yield (index, inputs) over ``ids`` in length-sorted batches.
+
+        The module is put in eval mode; callers run under
+        ``torch.inference_mode()``.
+        """
         data = EncodedTexts(ids)
         module = self.net_.module_
         if module.training:  # eval() walks every submodule: skip it when done
             module.eval()
-        proba = np.empty((len(data), len(self.classes_)), dtype=np.float64)
+        for index in prediction_batches(data.lengths):
+            yield index, data.batch(index)[0]
+
+    def _predict_proba_ids(self, ids):
+        proba = np.empty((len(ids), len(self.classes_)), dtype=np.float64)
         with torch.inference_mode():
-            for index in prediction_batches(data.lengths):
-                inputs, _ = data.batch(index)
+            for index, inputs in self._inference_batches(ids):
                 logits = self.net_.infer(inputs)
                 proba[index.numpy()] = torch.softmax(logits.double(), 1).cpu().numpy()
         return proba
 
     def _attention_weights_ids(self, ids):
-        fitted_pooling = self.net_.module_.pooling
-        if fitted_pooling != "attention":
+        module = self.net_.module_
+        if module.pooling != "attention":
             raise ValueError(
                 "attention_weights needs a model fitted with pooling='attention'; "
-                f"this one pools with {fitted_pooling!r}."
+                f"this one pools with {module.pooling!r}."
             )
-        data = EncodedTexts(ids)
-        module = self.net_.module_
-        if module.training:
-            module.eval()
-        weights = [None] * len(data)
+        weights = [None] * len(ids)
         with torch.inference_mode():
-            for index in prediction_batches(data.lengths):
-                inputs, _ = data.batch(index)
+            for index, inputs in self._inference_batches(ids):
                 with self.net_._autocast():
                     batch_weights = module.attention_weights(
                         inputs["ids"].to(self.net_.device), inputs["lengths"]
                     )
-                batch_weights = batch_weights.float().cpu()
-                for row, position in enumerate(index.tolist()):
-                    length = max(int(data.lengths[position]), 1)
-                    weights[position] = batch_weights[row, :length].numpy()
+                batch_weights = batch_weights.float().cpu().numpy()
+                for row, (position, length) in enumerate(
+                    zip(index.tolist(), inputs["lengths"].tolist(), strict=True)
+                ):
+                    weights[position] = batch_weights[row, :length]
         return weights
 
     def _check_targets(self, y, n_samples, sample_weight):
@@ -990,9 +1002,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
             ids = vectorizer.transform(texts)
             n_tokens = self.n_tokens_
         else:
-            vectorizer = TextVectorizer(
-                **{name: getattr(self, name) for name in _TEXT_PARAMETERS}
-            )
+            vectorizer = self._new_vectorizer()
             ids = vectorizer.fit_transform(texts)
             n_tokens = len(vectorizer.vocabulary_) + UNKNOWN_ID + 1
         make_embeddings = None
@@ -1007,6 +1017,12 @@ class RNNTextClassifier(_BaseRNNClassifier):
             device,
             make_embeddings,
             other_attributes=[("vectorizer_", vectorizer)],
+        )
+
+    def _new_vectorizer(self):
+        """An unfitted TextVectorizer with this estimator's text parameters."""
+        return TextVectorizer(
+            **{name: getattr(self, name) for name in _TEXT_PARAMETERS}
         )
 
     def _pretrained_embeddings(self, vectorizer, random_state):
@@ -1047,12 +1063,9 @@ class RNNTextClassifier(_BaseRNNClassifier):
             The attention weight of each of those tokens; each sums to 1.
         """
         check_is_fitted(self, "net_")
-        texts = check_texts(X)
-        tokens = [
-            text_tokens or [UNKNOWN_TOKEN]
-            for text_tokens in self.vectorizer_._tokens(texts)
-        ]
-        return tokens, self._attention_weights_ids(self.vectorizer_.transform(texts))
+        tokenized = self.vectorizer_._tokens(X)
+        weights = self._attention_weights_ids(self.vectorizer_._to_ids(tokenized))
+        return [tokens or [UNKNOWN_TOKEN] for tokens in tokenized], weights
 
     def predict_proba(self, X):
         """Class probabilities of texts.

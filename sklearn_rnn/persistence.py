@@ -136,7 +136,7 @@ def _describe_model(model):
     if isinstance(model, RNNTextClassifier):
         check_is_fitted(model, "net_")
         estimator = _describe_estimator(model)
-        estimator["fitted"]["vocabulary"] = _vocabulary_list(model.vectorizer_)
+        estimator["fitted"]["vocabulary"] = list(model.vectorizer_.vocabulary_)
         return _envelope({"kind": "estimator", "estimator": estimator}), _weights(model)
     if isinstance(model, Pipeline):
         steps = model.steps
@@ -151,7 +151,7 @@ def _describe_model(model):
             vec_description = {
                 "class": "TextVectorizer",
                 "params": _describe_params(vectorizer),
-                "fitted": {"vocabulary": _vocabulary_list(vectorizer)},
+                "fitted": {"vocabulary": list(vectorizer.vocabulary_)},
             }
             described = {
                 "kind": "pipeline",
@@ -187,7 +187,6 @@ def _describe_estimator(estimator):
             "classes": _describe_labels(estimator.classes_),
             "n_tokens": int(estimator.n_tokens_),
             "history": _plain(estimator.history_),
-            "n_epochs": int(estimator.n_epochs_),
             "best_epoch": estimator.best_epoch_,
             "pretrained_coverage": estimator.pretrained_coverage_,
         },
@@ -243,10 +242,6 @@ def _plain(value):
     return value
 
 
-def _vocabulary_list(vectorizer):
-    return list(vectorizer.vocabulary_)
-
-
 def _weights(estimator):
     return {
         name: tensor.detach().to("cpu").contiguous()
@@ -291,9 +286,7 @@ def _build_model(description, tensors, device):
         if estimator["class"] != "RNNTextClassifier":
             raise ValueError(f"unexpected estimator class {estimator['class']!r}")
         model = _new_estimator(estimator)
-        vectorizer = TextVectorizer(
-            **{name: model.get_params()[name] for name in TextVectorizer().get_params()}
-        )
+        vectorizer = model._new_vectorizer()
         vectorizer.vocabulary_ = _vocabulary(estimator["fitted"]["vocabulary"])
         model.vectorizer_ = vectorizer
         _restore_network(model, estimator["fitted"], tensors, device)
@@ -357,18 +350,16 @@ def _restore_network(estimator, fitted, tensors, device):
             )
         if not torch.isfinite(tensor).all():
             raise ValueError(f"weight {name!r} holds NaN or infinity")
-    net.module_.load_state_dict(tensors)
-    net.module_.eval()
-    estimator.net_ = net
-    estimator.classes_ = classes
-    estimator.n_tokens_ = n_tokens
-    estimator.history_ = list(fitted["history"])
-    estimator.n_epochs_ = _count(fitted["n_epochs"], "n_epochs")
-    estimator.best_epoch_ = fitted["best_epoch"]
     coverage = fitted["pretrained_coverage"]
     if coverage is not None and not isinstance(coverage, Real):
         raise ValueError("pretrained_coverage must be a number or null")
-    estimator.pretrained_coverage_ = coverage
+    if not isinstance(fitted["history"], list):
+        raise ValueError("the history must be a list")
+    net.module_.load_state_dict(tensors)
+    net.module_.eval()
+    estimator._set_fitted(
+        net, classes, n_tokens, fitted["history"], fitted["best_epoch"], coverage
+    )
 
 
 def _labels(described):
