@@ -1,0 +1,6 @@
+"""``python -m sklearn_rnn``: the ``sklearn-rnn`` command."""
+
+from .cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

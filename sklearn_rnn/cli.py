@@ -1,0 +1,765 @@
+"""The ``sklearn-rnn`` command: train, predict and evaluate on data files.
+
+Data files are CSV, TSV or JSON Lines, optionally gzip-compressed, read with
+the standard library only. Models are saved and loaded with
+:func:`~sklearn_rnn.save_model` and :func:`~sklearn_rnn.load_model`, never
+with pickle.
+"""
+
+import argparse
+import ast
+import csv
+import gzip
+import inspect
+import json
+import os
+import re
+import sys
+import textwrap
+import time
+import zlib
+from contextlib import contextmanager
+
+import numpy as np
+from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
+
+from . import __version__
+from ._validation import validate_params
+from .classifier import RNNTextClassifier
+from .persistence import load_model, save_model
+
+PROG = "sklearn-rnn"
+FORMATS = ("csv", "tsv", "jsonl")
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+DELIMITERS = {"csv": ",", "tsv": "\t"}
+# Parameters a command line cannot or need not set: a function cannot be typed
+# (nor saved safely), there is no fitted model to continue, and the command
+# sets the verbosity from --quiet.
+NOT_OPTIONS = ("tokenizer", "warm_start", "verbose")
+# Lowercase spellings accepted on top of the Python literals.
+WORDS = {"true": True, "false": False, "none": None}
+# Texts predicted at a time, so that long predictions can report progress.
+PREDICTION_CHUNK = 10_000
+# csv refuses fields over 128 KiB by default; a text may be longer. This is
+# the largest limit every platform's C long holds.
+CSV_FIELD_LIMIT = 2**31 - 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class CommandError(Exception):
+    """A problem to report in one line, without a traceback."""
+
+
+def main(argv=None):
+    """Run the ``sklearn-rnn`` command.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The arguments, without the program name; None reads ``sys.argv``.
+
+    Returns
+    -------
+    exit_code : int
+        0 on success; 2 for a usage or data error, reported on stderr in one
+        line as argparse does; 130 when interrupted; 1 when the reader of
+        stdout stops reading (as ``head`` does).
+
+    Examples
+    --------
+    >>> from sklearn_rnn.cli import main
+    >>> main(["--version"])
+    sklearn-rnn ...
+    0
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        # --help, --version and usage errors: argparse exits; return instead.
+        return stop.code
+    try:
+        args.run(args)
+    except CommandError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout went away (as with `| head`): stop quietly, and
+        # keep Python from failing again when it flushes stdout at exit.
+        _silence_stdout()
+        return 1
+    return 0
+
+
+# --- the command line ----------------------------------------------------------
+
+
+def build_parser():
+    """The argument parser of ``sklearn-rnn`` and its three commands."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Train a recurrent neural network text classifier "
+            "(sklearn_rnn.RNNTextClassifier) on a CSV, TSV or JSON Lines file, "
+            "then predict or evaluate with the saved model."
+        ),
+        epilog=f"Run '{PROG} COMMAND --help' for the options of each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, title="commands"
+    )
+    _add_train_parser(commands)
+    _add_predict_parser(commands)
+    _add_evaluate_parser(commands)
+    return parser
+
+
+def _add_command(commands, name, summary, description, examples, run, usage=None):
+    command = commands.add_parser(
+        name,
+        help=summary,
+        usage=usage,
+        description=_wrap(description),
+        epilog="examples:\n" + examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        # Abbreviated options would change meaning as the estimator gains
+        # parameters.
+        allow_abbrev=False,
+    )
+    command.set_defaults(run=run)
+    return command
+
+
+def _add_train_parser(commands):
+    train = _add_command(
+        commands,
+        "train",
+        "train a model on labelled texts and save it",
+        "Train an RNNTextClassifier on the texts and labels of DATA and save the "
+        "model to the --output file (safetensors, loadable with "
+        "sklearn_rnn.load_model). One line per epoch is printed unless --quiet.",
+        f"""\
+  {PROG} train reviews.csv -o model.safetensors
+  {PROG} train reviews.tsv.gz --text-column review --label-column stars \\
+      --max-epochs 5 --cell gru --hidden-size 64 -o model.safetensors
+  {PROG} train tickets.jsonl --class-weight balanced --random-state 0 \\
+      --device cpu -o tickets.safetensors""",
+        run_train,
+        usage="%(prog)s DATA -o MODEL [options] [model parameters]",
+    )
+    _add_data_arguments(train, labels=True)
+    train.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="MODEL",
+        help="where to save the trained model (e.g. model.safetensors)",
+    )
+    _add_quiet_argument(train)
+    _add_estimator_arguments(train)
+
+
+def _add_predict_parser(commands):
+    predict = _add_command(
+        commands,
+        "predict",
+        "predict the labels of texts with a saved model",
+        "Predict the label of every text in DATA with MODEL, and write a CSV file "
+        "with a header: 'label', then one 'proba_<class>' column per class, one "
+        "row per text in the order of DATA. It goes to stdout unless --output is "
+        "given; messages go to stderr.",
+        f"""\
+  {PROG} predict model.safetensors new.csv > predictions.csv
+  {PROG} predict model.safetensors new.jsonl.gz -o predictions.csv.gz
+  {PROG} predict model.safetensors new.tsv --text-column review --device auto""",
+        run_predict,
+    )
+    _add_model_arguments(predict)
+    _add_data_arguments(predict, labels=False)
+    predict.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="write the CSV to this file instead of stdout (gzip if it ends in .gz)",
+    )
+    _add_quiet_argument(predict)
+
+
+def _add_evaluate_parser(commands):
+    evaluate = _add_command(
+        commands,
+        "evaluate",
+        "score a saved model on labelled texts",
+        "Predict the texts of DATA with MODEL and compare with their labels: "
+        "print the accuracy, a classification report (precision, recall, F1 "
+        "and support per class) and the confusion matrix.",
+        f"""\
+  {PROG} evaluate model.safetensors test.csv
+  {PROG} evaluate model.safetensors test.jsonl --label-column stars""",
+        run_evaluate,
+    )
+    _add_model_arguments(evaluate)
+    _add_data_arguments(evaluate, labels=True)
+    _add_quiet_argument(evaluate)
+
+
+def _add_model_arguments(parser):
+    parser.add_argument("model", metavar="MODEL", help="a model saved by 'train'")
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help=(
+            "where the model runs: cpu, cuda, cuda:1, mps, or auto for a CUDA GPU "
+            "when there is one (default: %(default)s)"
+        ),
+    )
+
+
+def _add_data_arguments(parser, labels):
+    parser.add_argument(
+        "data",
+        metavar="DATA",
+        help=(
+            "a .csv, .tsv, .jsonl or .ndjson file, optionally gzip-compressed "
+            "(.csv.gz...), in UTF-8, with a header row for CSV and TSV"
+        ),
+    )
+    parser.add_argument(
+        "--text-column",
+        default="text",
+        metavar="NAME",
+        help="the column (or JSON key) of the texts (default: %(default)s)",
+    )
+    if labels:
+        parser.add_argument(
+            "--label-column",
+            default="label",
+            metavar="NAME",
+            help="the column (or JSON key) of the labels (default: %(default)s)",
+        )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="the format of DATA, when its extension does not tell",
+    )
+
+
+def _add_quiet_argument(parser):
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing but errors"
+    )
+
+
+def _add_estimator_arguments(parser):
+    """One option per parameter of RNNTextClassifier, from the estimator itself."""
+    group = parser.add_argument_group(
+        "model parameters",
+        _wrap(
+            "The parameters of sklearn_rnn.RNNTextClassifier (see its documentation). "
+            "Values are read as Python literals (5, 1e-3, True, None, "
+            "\"{'spam': 2}\"), or else as plain text (lstm, balanced); quote a text "
+            "that would read as a literal: \"'[0-9]+'\"."
+        ),
+    )
+    descriptions = _documented_parameters(RNNTextClassifier)
+    for name, default in RNNTextClassifier().get_params().items():
+        if name in NOT_OPTIONS:
+            continue
+        description = descriptions.get(name, "")
+        group.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            type=parse_value,
+            default=argparse.SUPPRESS,
+            metavar="VALUE",
+            help=f"{description} (default: {_show(default)})".lstrip().replace(
+                "%", "%%"
+            ),
+        )
+
+
+def _documented_parameters(estimator_class):
+    """Each parameter's accepted values and first sentence, from the docstring."""
+    lines = (inspect.getdoc(estimator_class) or "").splitlines()
+    descriptions, name, text = {}, None, []
+    in_parameters = False
+    for line, underline in zip(lines, lines[1:] + [""], strict=True):
+        if re.fullmatch(r"-{3,}", underline):
+            in_parameters = line == "Parameters"
+            name = None
+            continue
+        if not in_parameters or re.fullmatch(r"-{3,}", line):
+            continue
+        entry = re.fullmatch(r"(\w+) : (.*?),?\s*(?:default=.*)?", line)
+        if entry:
+            name, text = entry[1], []
+            descriptions[name] = (entry[2], text)
+        elif name and line.startswith(" "):
+            text.append(line.strip())
+    return {
+        name: f"{_first_sentence(' '.join(text))} [{_plain_rst(kind)}]"
+        for name, (kind, text) in descriptions.items()
+    }
+
+
+def _first_sentence(text):
+    return _plain_rst(re.split(r"(?<=\.)\s", text, maxsplit=1)[0])
+
+
+def _plain_rst(text):
+    """reStructuredText roles and literals as plain text."""
+    text = re.sub(r":\w+:`~?(?:[\w.]+\.)?([^`]+)`", r"\1", text)
+    return text.replace("``", "")
+
+
+def _wrap(text):
+    # The help keeps line breaks, for the examples; paragraphs are wrapped here.
+    return textwrap.fill(text, width=76)
+
+
+def _show(value):
+    """A value as it would be typed on the command line."""
+    return value if isinstance(value, str) else repr(value)
+
+
+def parse_value(text):
+    """A command-line value as a Python literal, or else as the text itself.
+
+    ``"5"`` gives 5, ``"None"`` and ``"none"`` None, ``"{'spam': 2}"`` a dict,
+    and ``"lstm"`` stays ``"lstm"``.
+    """
+    if text.lower() in WORDS:
+        return WORDS[text.lower()]
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return text
+
+
+# --- the commands --------------------------------------------------------------
+
+
+def run_train(args):
+    """Train on the data file and save the model."""
+    say = _messenger(args.quiet)
+    estimator = _estimator_from_options(args)
+    _check_can_write(args.output)
+    texts, labels = read_columns(
+        args.data,
+        {"--text-column": args.text_column, "--label-column": args.label_column},
+        args.format,
+    )
+    say(f"Training on {len(texts):,} texts from {args.data}...")
+    start = time.perf_counter()
+    try:
+        estimator.fit(texts, labels)
+    except (ValueError, TypeError, FloatingPointError) as error:
+        raise CommandError(f"cannot train: {error}") from None
+    seconds = time.perf_counter() - start
+    try:
+        save_model(estimator, args.output)
+    except OSError as error:
+        raise CommandError(f"cannot save the model: {error}") from None
+    if not args.quiet:
+        print(_training_summary(estimator, len(texts), seconds, args.output))
+
+
+def run_predict(args):
+    """Write the predicted labels and probabilities as CSV."""
+    say = _messenger(args.quiet)
+    if args.output is not None:
+        _check_can_write(args.output)
+    model = _load(args.model, args.device)
+    (texts,) = read_columns(args.data, {"--text-column": args.text_column}, args.format)
+    probabilities = _predict_proba(model, texts, say)
+    labels = model.classes_[np.argmax(probabilities, axis=1)]
+    if args.output is None:
+        _write_predictions(sys.stdout, model.classes_, labels, probabilities)
+        sys.stdout.flush()
+        return
+    try:
+        with _open_output(args.output) as file:
+            _write_predictions(file, model.classes_, labels, probabilities)
+    except OSError as error:
+        raise CommandError(f"cannot write {args.output}: {error}") from None
+    say(f"Wrote the predictions of {len(texts):,} texts to {args.output}.")
+
+
+def run_evaluate(args):
+    """Print the accuracy, classification report and confusion matrix."""
+    say = _messenger(args.quiet)
+    model = _load(args.model, args.device)
+    texts, labels = read_columns(
+        args.data,
+        {"--text-column": args.text_column, "--label-column": args.label_column},
+        args.format,
+    )
+    classes = model.classes_
+    y_true = as_model_labels(labels, classes, args.data, args.label_column)
+    probabilities = _predict_proba(model, texts, say)
+    y_pred = classes[np.argmax(probabilities, axis=1)]
+    names = [str(label) for label in classes]
+    print(f"Accuracy: {accuracy_score(y_true, y_pred):.4f} on {len(texts):,} texts")
+    print()
+    print("Classification report:")
+    print(
+        classification_report(
+            y_true,
+            y_pred,
+            labels=classes,
+            target_names=names,
+            digits=4,
+            zero_division=0,
+        )
+    )
+    print("Confusion matrix (rows: true labels, columns: predicted labels):")
+    print(_format_matrix(confusion_matrix(y_true, y_pred, labels=classes), names))
+
+
+def _estimator_from_options(args):
+    """An RNNTextClassifier with the parameters given, each checked."""
+    params = {
+        name: getattr(args, name)
+        for name in RNNTextClassifier().get_params()
+        if hasattr(args, name) and name not in NOT_OPTIONS
+    }
+    estimator = RNNTextClassifier(**params, verbose=0 if args.quiet else 1)
+    constraints = RNNTextClassifier._parameter_constraints
+    for name in params:
+        try:
+            validate_params(estimator, {name: constraints[name]})
+        except ValueError as error:
+            option = "--" + name.replace("_", "-")
+            raise CommandError(f"argument {option}: {error}") from None
+    return estimator
+
+
+def _load(path, device):
+    try:
+        return load_model(path, device=device)
+    except (OSError, ValueError) as error:
+        raise CommandError(str(error)) from None
+
+
+def _predict_proba(model, texts, say):
+    """``model.predict_proba(texts)``, saying how far it got on long inputs."""
+    n_texts = len(texts)
+    say(f"Predicting {n_texts:,} texts...")
+    chunks = []
+    for start in range(0, n_texts, PREDICTION_CHUNK):
+        chunks.append(model.predict_proba(texts[start : start + PREDICTION_CHUNK]))
+        if n_texts > PREDICTION_CHUNK:
+            say(f"  {min(start + PREDICTION_CHUNK, n_texts):,} / {n_texts:,}")
+    return np.concatenate(chunks)
+
+
+def _write_predictions(file, classes, labels, probabilities):
+    writer = csv.writer(file, lineterminator="\n")
+    writer.writerow(["label", *(f"proba_{label}" for label in classes)])
+    for label, row in zip(labels.tolist(), probabilities.tolist(), strict=True):
+        writer.writerow([label, *row])
+
+
+def _training_summary(estimator, n_texts, seconds, path):
+    epochs = f"{estimator.n_epochs_} epoch{'s' * (estimator.n_epochs_ != 1)}"
+    if estimator.best_epoch_ is not None:
+        epochs += f", keeping epoch {estimator.best_epoch_} (early stopping)"
+    classes = estimator.classes_.tolist()
+    shown = ", ".join(map(str, classes[:10])) + (", ..." if len(classes) > 10 else "")
+    return (
+        f"Trained on {n_texts:,} texts, {len(classes)} classes ({shown}), "
+        f"{epochs}, in {seconds:.1f} s.\nModel saved to {path}"
+    )
+
+
+def _format_matrix(matrix, names):
+    """A confusion matrix as text, with class names on both sides."""
+    width = max(max(map(len, names)), len(str(matrix.max())))
+    row_width = max(map(len, names))
+    lines = [" " * row_width + "".join(f"  {name:>{width}}" for name in names)]
+    for name, row in zip(names, matrix, strict=True):
+        lines.append(f"{name:<{row_width}}" + "".join(f"  {n:>{width}}" for n in row))
+    return "\n".join(lines)
+
+
+def _messenger(quiet):
+    """A function printing progress to stderr, or doing nothing when quiet."""
+
+    def say(message):
+        if not quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    return say
+
+
+def _check_can_write(path):
+    """Fail before any long work if ``path`` cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise CommandError(f"cannot write {path}: it is a directory")
+    if not os.path.isdir(folder):
+        raise CommandError(f"cannot write {path}: no directory {folder}")
+
+
+def _open_output(path):
+    if path.lower().endswith(".gz"):
+        return gzip.open(path, "wt", encoding="utf-8", newline="")
+    return open(path, "w", encoding="utf-8", newline="")
+
+
+def _silence_stdout():
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+# --- reading data --------------------------------------------------------------
+
+
+def data_format(path, given=None):
+    """The format of a data file: ``given``, or else from its extension."""
+    if given is not None:
+        return given
+    name = path.lower().removesuffix(".gz")
+    for extension, file_format in EXTENSIONS.items():
+        if name.endswith(extension):
+            return file_format
+    raise CommandError(
+        f"cannot tell the format of {path} from its name: use a .csv, .tsv, "
+        ".jsonl or .ndjson file (optionally .gz), or give --format"
+    )
+
+
+def read_columns(path, columns, file_format=None):
+    """Read some columns of a data file, checking every value.
+
+    Parameters
+    ----------
+    path : str
+        A CSV, TSV or JSON Lines file, gzip-compressed if its name ends in
+        ``.gz``.
+    columns : dict
+        Which columns to read: the option that names each one (for messages),
+        mapped to the column's name. The first is the texts, the second (if
+        any) the labels.
+    file_format : {"csv", "tsv", "jsonl"} or None, default=None
+        None tells the format from the extension.
+
+    Returns
+    -------
+    values : list of list
+        The values of each column, in the order of ``columns``: texts are
+        ``str``; labels are ``str`` in CSV and TSV and as JSON gives them in
+        JSON Lines.
+
+    Raises
+    ------
+    CommandError
+        For a file that is missing, unreadable or empty, a missing column (the
+        message names those present), or a missing or invalid value (the
+        message gives its line).
+    """
+    if not os.path.exists(path):
+        raise CommandError(f"{path}: no such file")
+    file_format = data_format(path, file_format)
+    names = list(columns.values())
+    # The first column holds texts, the second labels.
+    problems = dict(zip(names, (_text_problem, _label_problem), strict=False))
+    values = {name: [] for name in names}
+    first_missing = {}
+    try:
+        with _open_data(path) as file, _long_csv_fields():
+            header, records = _records(file, file_format, path)
+            if header is not None:
+                _check_columns(columns, header, path)
+            seen = {}
+            for line, record in records:
+                if header is None:
+                    seen.update(dict.fromkeys(record))
+                for name in names:
+                    value = record.get(name)
+                    if value is None:
+                        # Not an error yet: in JSON Lines, the column may be
+                        # missing from every record.
+                        first_missing.setdefault(name, line)
+                    elif problem := problems[name](value):
+                        raise CommandError(
+                            f"{path}, line {line}, column {name!r}: {problem}"
+                        )
+                    values[name].append(value)
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not UTF-8 text") from None
+    except (OSError, EOFError, zlib.error) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise CommandError(f"cannot read {path}: {reason}") from None
+    if not values[names[0]]:
+        raise CommandError(f"{path} has no rows of data")
+    if header is None:
+        _check_columns(columns, list(seen), path)
+    if first_missing:
+        name = min(first_missing, key=first_missing.get)
+        raise CommandError(
+            f"{path}, line {first_missing[name]}: no value in column {name!r}"
+        )
+    return [values[name] for name in names]
+
+
+def _open_data(path):
+    # utf-8-sig: files saved by Excel and Notepad start with a byte-order mark.
+    if path.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+@contextmanager
+def _long_csv_fields():
+    previous = csv.field_size_limit(CSV_FIELD_LIMIT)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _records(file, file_format, path):
+    """The header (None for JSON Lines), and (line, record dict) pairs."""
+    if file_format == "jsonl":
+        return None, _json_lines_records(file, path)
+    reader = csv.reader(file, delimiter=DELIMITERS[file_format])
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CommandError(f"{path} is empty") from None
+    except csv.Error as error:
+        raise CommandError(f"{path}, line 1: {error}") from None
+    return header, _delimited_records(reader, header, path)
+
+
+def _delimited_records(reader, header, path):
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise CommandError(f"{path}, line {line}: {error}") from None
+        if not row:
+            continue
+        if len(row) > len(header):
+            raise CommandError(
+                f"{path}, line {line}: {len(row)} fields where the header has "
+                f"{len(header)} (a field holding the delimiter must be quoted)"
+            )
+        yield line, dict(zip(header, row, strict=False))
+
+
+def _json_lines_records(file, path):
+    for line, text in enumerate(file, start=1):
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise CommandError(
+                f"{path}, line {line}: invalid JSON ({error.msg})"
+            ) from None
+        if not isinstance(record, dict):
+            raise CommandError(
+                f"{path}, line {line}: expected a JSON object, found "
+                f"{_json_kind(record)}"
+            )
+        yield line, record
+
+
+def _check_columns(columns, present, path):
+    for option, name in columns.items():
+        if name not in present:
+            listed = ", ".join(map(repr, present)) or "none"
+            raise CommandError(
+                f"{path} has no column {name!r}; its columns are {listed}. "
+                f"Choose one with {option}."
+            )
+
+
+def _text_problem(value):
+    if not isinstance(value, str):
+        return f"{_json_kind(value)}, not a text"
+    return None
+
+
+def _label_problem(value):
+    if value == "":
+        return "an empty label"
+    if not isinstance(value, str | int | float):
+        return f"{_json_kind(value)}, not a label"
+    return None
+
+
+def _json_kind(value):
+    if isinstance(value, bool):
+        return "a boolean"
+    kinds = {dict: "an object", list: "a list", str: "a string"}
+    return kinds.get(type(value), "a number")
+
+
+# --- labels --------------------------------------------------------------------
+
+
+def as_model_labels(labels, classes, path, column):
+    """The labels read from a file, as values of the model's ``classes_``.
+
+    CSV gives every label as a string: ``"1"`` becomes 1 for a model trained
+    on int labels, ``"true"`` becomes True for bool labels.
+
+    Raises
+    ------
+    CommandError
+        For labels that are none of the model's classes.
+    """
+    by_key = {_label_key(label, classes.dtype.kind): label for label in classes}
+    converted, unknown = [], {}
+    for label in labels:
+        key = _label_key(label, classes.dtype.kind)
+        if key in by_key:
+            converted.append(by_key[key])
+        else:
+            unknown.setdefault(label, None)
+    if unknown:
+        shown = ", ".join(map(repr, list(unknown)[:5]))
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        known = ", ".join(repr(label) for label in classes.tolist())
+        raise CommandError(
+            f"{path}: column {column!r} has labels the model was not trained on: "
+            f"{shown}{more}; its classes are {known}"
+        )
+    return np.asarray(converted, dtype=classes.dtype)
+
+
+def _label_key(label, kind):
+    """A label as text, the same for equal values of any type.
+
+    For int, float and bool classes, ``1``, ``1.0`` and ``"1"`` are one label,
+    as are ``True`` and ``"true"``.
+    """
+    if isinstance(label, np.generic):
+        label = label.item()
+    text = str(label)
+    if kind == "b":
+        return text.strip().lower()
+    if kind in "iuf":
+        for number_type in (int, float):
+            try:
+                number = number_type(text)
+            except ValueError:
+                continue
+            if isinstance(number, float) and number.is_integer():
+                number = int(number)
+            return repr(number)
+    return text
