@@ -14,7 +14,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
-from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
+from skorch.callbacks import (
+    EarlyStopping,
+    GradientNormClipping,
+    LRScheduler,
+    ProgressBar,
+)
 from skorch.helper import predefined_split
 
 from ._device import resolve_device, seeded_generators
@@ -399,6 +404,8 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 last_epoch=-1,
             )
             callbacks.append(("lr_schedule", schedule))
+        if self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
         if early_stopping:
             callbacks.append(
                 (
@@ -585,7 +592,10 @@ class RNNClassifier(_BaseRNNClassifier):
         split. With an int, two fits on the same data give the same model on
         the CPU. The global random generators are left untouched either way.
     verbose : int, default=0
-        0 prints nothing; 1 prints a line per epoch.
+        0 prints nothing. 1 prints a line per epoch: the training loss, with
+        early stopping the validation loss and accuracy, and the seconds it
+        took. 2 also shows a progress bar over each epoch's batches (tqdm,
+        on stderr).
     warm_start : bool, default=False
         When fitted already, continue training the same network, with its
         vocabulary, classes and optimizer state, for ``max_epochs`` more epochs
@@ -847,7 +857,10 @@ class RNNTextClassifier(_BaseRNNClassifier):
         split. With an int, two fits on the same data give the same model on
         the CPU. The global random generators are left untouched either way.
     verbose : int, default=0
-        0 prints nothing; 1 prints a line per epoch.
+        0 prints nothing. 1 prints a line per epoch: the training loss, with
+        early stopping the validation loss and accuracy, and the seconds it
+        took. 2 also shows a progress bar over each epoch's batches (tqdm,
+        on stderr).
     warm_start : bool, default=False
         When fitted already, continue training the same network, with its
         vocabulary, classes and optimizer state, for ``max_epochs`` more epochs

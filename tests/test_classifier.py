@@ -384,13 +384,27 @@ def test_without_warm_start_fit_starts_over(keyword_texts):
     np.testing.assert_array_equal(clf.predict_proba(X), first)
 
 
-def test_verbose_zero_prints_nothing_and_one_prints_epochs(keyword_texts, capsys):
+def test_verbose_levels_print_nothing_epochs_then_progress_bars(
+    keyword_texts, capsys
+):
     X, y = keyword_texts
     fitted(X, y, early_stopping=True)
-    assert capsys.readouterr().out == ""
-    fitted(X, y, verbose=1, early_stopping=True)
-    printed = capsys.readouterr().out
-    assert "train_loss" in printed and "valid_loss" in printed
+    assert capsys.readouterr() == ("", "")
+
+    clf = fitted(X, y, verbose=1, early_stopping=True)
+    out, err = capsys.readouterr()
+    for column in ("train_loss", "valid_loss", "valid_acc", "dur"):
+        assert column in out
+    epoch_lines = [line for line in out.splitlines() if line.split()[:1] == ["1"]]
+    assert len(epoch_lines) == 1 and clf.n_epochs_ > 1
+    assert err == ""
+
+    clf = fitted(X, y, verbose=2, early_stopping=True)
+    out, err = capsys.readouterr()
+    assert "train_loss" in out
+    # a bar per epoch, over its training and validation batches
+    n_batches = len(clf.net_.history[0, "batches"])
+    assert err.count(f"| 0/{n_batches} [") == clf.n_epochs_
 
 
 def test_fit_writes_no_files(keyword_texts, tmp_path, monkeypatch):
