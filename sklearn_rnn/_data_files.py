@@ -1,0 +1,265 @@
+"""Labelled texts from CSV, TSV and JSON Lines files, read with the stdlib.
+
+Every problem is a :class:`DataFileError` whose message names the file, and
+where it can the line and the column, so that the command line can report it
+in one line.
+"""
+
+import csv
+import gzip
+import json
+import os
+import zlib
+from contextlib import contextmanager
+
+import numpy as np
+
+FORMATS = ("csv", "tsv", "jsonl")
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+DELIMITERS = {"csv": ",", "tsv": "\t"}
+# csv refuses fields over 128 KiB by default; a text may be longer. This is
+# the largest limit every platform's C long holds.
+CSV_FIELD_LIMIT = 2**31 - 1
+
+
+class DataFileError(ValueError):
+    """A data file that is missing, unreadable, or lacks what was asked."""
+
+
+def data_format(path, given=None):
+    """The format of a data file: ``given``, or else from its extension."""
+    if given is not None:
+        return given
+    name = path.lower().removesuffix(".gz")
+    for extension, file_format in EXTENSIONS.items():
+        if name.endswith(extension):
+            return file_format
+    raise DataFileError(
+        f"cannot tell the format of {path} from its name: use a .csv, .tsv, "
+        ".jsonl or .ndjson file (optionally .gz), or give --format"
+    )
+
+
+def read_columns(path, columns, file_format=None):
+    """Read some columns of a data file, checking every value.
+
+    Parameters
+    ----------
+    path : str
+        A CSV, TSV or JSON Lines file, gzip-compressed if its name ends in
+        ``.gz``.
+    columns : dict
+        Which columns to read: the option that names each one (for messages),
+        mapped to the column's name. The first is the texts, the second (if
+        any) the labels.
+    file_format : {"csv", "tsv", "jsonl"} or None, default=None
+        None tells the format from the extension.
+
+    Returns
+    -------
+    values : list of list
+        The values of each column, in the order of ``columns``: texts are
+        ``str``; labels are ``str`` in CSV and TSV and as JSON gives them in
+        JSON Lines.
+
+    Raises
+    ------
+    DataFileError
+        For a file that is missing, unreadable or empty, a missing column (the
+        message names those present), or a missing or invalid value (the
+        message gives its line).
+    """
+    if not os.path.exists(path):
+        raise DataFileError(f"{path}: no such file")
+    file_format = data_format(path, file_format)
+    names = list(columns.values())
+    # The first column holds texts, the second labels.
+    problems = dict(zip(names, (_text_problem, _label_problem), strict=False))
+    values = {name: [] for name in names}
+    first_missing = {}
+    try:
+        with _open_data(path) as file, _long_csv_fields():
+            header, records = _records(file, file_format, path)
+            if header is not None:
+                _check_columns(columns, header, path)
+            seen = {}
+            for line, record in records:
+                if header is None:
+                    seen.update(dict.fromkeys(record))
+                for name in names:
+                    value = record.get(name)
+                    if value is None:
+                        # Not an error yet: in JSON Lines, the column may be
+                        # missing from every record.
+                        first_missing.setdefault(name, line)
+                    elif problem := problems[name](value):
+                        raise DataFileError(
+                            f"{path}, line {line}, column {name!r}: {problem}"
+                        )
+                    values[name].append(value)
+    except UnicodeDecodeError:
+        raise DataFileError(f"{path} is not UTF-8 text") from None
+    except (OSError, EOFError, zlib.error) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise DataFileError(f"cannot read {path}: {reason}") from None
+    if not values[names[0]]:
+        raise DataFileError(f"{path} has no rows of data")
+    if header is None:
+        _check_columns(columns, list(seen), path)
+    if first_missing:
+        name = min(first_missing, key=first_missing.get)
+        raise DataFileError(
+            f"{path}, line {first_missing[name]}: no value in column {name!r}"
+        )
+    return [values[name] for name in names]
+
+
+def _open_data(path):
+    # utf-8-sig: files saved by Excel and Notepad start with a byte-order mark.
+    if path.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+@contextmanager
+def _long_csv_fields():
+    previous = csv.field_size_limit(CSV_FIELD_LIMIT)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _records(file, file_format, path):
+    """The header (None for JSON Lines), and (line, record dict) pairs."""
+    if file_format == "jsonl":
+        return None, _json_lines_records(file, path)
+    reader = csv.reader(file, delimiter=DELIMITERS[file_format])
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataFileError(f"{path} is empty") from None
+    except csv.Error as error:
+        raise DataFileError(f"{path}, line 1: {error}") from None
+    return header, _delimited_records(reader, header, path)
+
+
+def _delimited_records(reader, header, path):
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise DataFileError(f"{path}, line {line}: {error}") from None
+        if not row:
+            continue
+        if len(row) > len(header):
+            raise DataFileError(
+                f"{path}, line {line}: {len(row)} fields where the header has "
+                f"{len(header)} (a field holding the delimiter must be quoted)"
+            )
+        yield line, dict(zip(header, row, strict=False))
+
+
+def _json_lines_records(file, path):
+    for line, text in enumerate(file, start=1):
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise DataFileError(
+                f"{path}, line {line}: invalid JSON ({error.msg})"
+            ) from None
+        if not isinstance(record, dict):
+            raise DataFileError(
+                f"{path}, line {line}: expected a JSON object, found "
+                f"{_json_kind(record)}"
+            )
+        yield line, record
+
+
+def _check_columns(columns, present, path):
+    for option, name in columns.items():
+        if name not in present:
+            listed = ", ".join(map(repr, present)) or "none"
+            raise DataFileError(
+                f"{path} has no column {name!r}; its columns are {listed}. "
+                f"Choose one with {option}."
+            )
+
+
+def _text_problem(value):
+    if not isinstance(value, str):
+        return f"{_json_kind(value)}, not a text"
+    return None
+
+
+def _label_problem(value):
+    if value == "":
+        return "an empty label"
+    if not isinstance(value, str | int | float):
+        return f"{_json_kind(value)}, not a label"
+    return None
+
+
+def _json_kind(value):
+    if isinstance(value, bool):
+        return "a boolean"
+    kinds = {dict: "an object", list: "a list", str: "a string"}
+    return kinds.get(type(value), "a number")
+
+
+def as_model_labels(labels, classes, path, column):
+    """The labels read from a file, as values of the model's ``classes_``.
+
+    CSV gives every label as a string: ``"1"`` becomes 1 for a model trained
+    on int labels, ``"true"`` becomes True for bool labels.
+
+    Raises
+    ------
+    DataFileError
+        For labels that are none of the model's classes.
+    """
+    by_key = {_label_key(label, classes.dtype.kind): label for label in classes}
+    converted, unknown = [], {}
+    for label in labels:
+        key = _label_key(label, classes.dtype.kind)
+        if key in by_key:
+            converted.append(by_key[key])
+        else:
+            unknown.setdefault(label, None)
+    if unknown:
+        shown = ", ".join(map(repr, list(unknown)[:5]))
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        known = ", ".join(repr(label) for label in classes.tolist())
+        raise DataFileError(
+            f"{path}: column {column!r} has labels the model was not trained on: "
+            f"{shown}{more}; its classes are {known}"
+        )
+    return np.asarray(converted, dtype=classes.dtype)
+
+
+def _label_key(label, kind):
+    """A label as text, the same for equal values of any type.
+
+    For int, float and bool classes, ``1``, ``1.0`` and ``"1"`` are one label,
+    as are ``True`` and ``"true"``.
+    """
+    if isinstance(label, np.generic):
+        label = label.item()
+    text = str(label)
+    if kind == "b":
+        return text.strip().lower()
+    if kind in "iuf":
+        for number_type in (int, float):
+            try:
+                number = number_type(text)
+            except ValueError:
+                continue
+            if isinstance(number, float) and number.is_integer():
+                number = int(number)
+            return repr(number)
+    return text
