@@ -6,6 +6,8 @@ training texts and scored on the test texts:
 
 - ``default``: ``RNNTextClassifier(random_state=seed)``, nothing tuned;
 - ``gru`` and ``rnn``: the same with ``cell="gru"`` and ``cell="rnn"``;
+- ``no_bag``: the same with ``bag_of_words=False``, the recurrent network
+  alone;
 - ``tfidf_lr``: ``TfidfVectorizer()`` + ``LogisticRegression(max_iter=1000)``,
   both at their defaults: the pipeline the targets are measured against;
 - ``tfidf_bigram_lr``: the same with ``ngram_range=(1, 2), min_df=2`` and
@@ -54,7 +56,12 @@ DATASETS = (
     "20newsgroups",
     "imdb",
 )
-RNN_MODELS = {"default": {}, "gru": {"cell": "gru"}, "rnn": {"cell": "rnn"}}
+RNN_MODELS = {
+    "default": {},
+    "gru": {"cell": "gru"},
+    "rnn": {"cell": "rnn"},
+    "no_bag": {"bag_of_words": False},
+}
 MODELS = (*RNN_MODELS, "tfidf_lr", "tfidf_bigram_lr")
 QUICK_MAX_TRAIN = 300
 QUICK_MAX_TEST = 200

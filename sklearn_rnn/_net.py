@@ -43,6 +43,12 @@ class RNNNet(NeuralNetClassifier):
         super().__init__(*args, **kwargs)
         self.precision = precision
 
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        # skorch lists the groups matched by ``param_groups`` first; keep the
+        # network's main group first, where the history's ``lr`` is read.
+        (groups,), kwargs = super().get_params_for_optimizer(prefix, named_parameters)
+        return (groups[-1:] + groups[:-1],), kwargs
+
     def initialize(self):
         self.grad_scaler_ = None
         self.interrupted_ = False

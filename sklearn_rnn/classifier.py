@@ -63,6 +63,11 @@ AUTO_EARLY_STOPPING_MIN_SAMPLES = 1000
 # (n_iter_no_change=3) an epoch at the lower rate before it gives up.
 PLATEAU_FACTOR = 0.5
 PLATEAU_PATIENCE = 1
+# With bag_of_words, the token weights learn this many times faster than the
+# rest of the network: a token's weights get a gradient only from the batches
+# that hold it, so at the shared rate rare tokens barely move
+# (benchmarks/bench_accuracy.py measured 1x against 10x).
+BAG_LR_FACTOR = 10
 
 
 class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
@@ -77,6 +82,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, "left")],
         "embedding_dropout": [Interval(Real, 0, 1, "left")],
         "pooling": [Options(*POOLINGS)],
+        "bag_of_words": [BOOLEAN],
         "embeddings": [
             IsNone(),
             Satisfies(
@@ -119,6 +125,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         dropout=0.5,
         embedding_dropout=0.5,
         pooling="max",
+        bag_of_words=True,
         embeddings=None,
         freeze_embeddings=False,
         lr=1e-3,
@@ -146,6 +153,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         self.dropout = dropout
         self.embedding_dropout = embedding_dropout
         self.pooling = pooling
+        self.bag_of_words = bag_of_words
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
         self.lr = lr
@@ -358,11 +366,13 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             module__embedding_dropout=self.embedding_dropout,
             module__freeze_embeddings=self.freeze_embeddings,
             module__pooling=self.pooling,
+            module__bag_of_words=self.bag_of_words,
             criterion=torch.nn.CrossEntropyLoss,
             criterion__reduction="none",
             optimizer=optimizer,
             lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
+            optimizer__param_groups=[("bag.*", {"lr": self.lr * BAG_LR_FACTOR})],
             **optimizer_params,
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
@@ -539,6 +549,14 @@ class RNNClassifier(_BaseRNNClassifier):
         the first token); or their average weighted by additive attention,
         whose weights :meth:`attention_weights` returns. Padding never takes
         part.
+    bag_of_words : bool, default=True
+        Add a linear model over the text's tokens to the network's output:
+        each vocabulary token gets one learnt weight per class, and a text's
+        weights are summed and divided by the square root of its length, as
+        logistic regression reads a normalised bag of words. The recurrent
+        network then learns what word counts miss. It trains at
+        ``BAG_LR_FACTOR`` (10) times ``lr``, since each token's weights move
+        only on the batches that hold the token.
     embeddings : ndarray of shape (n_ids, embedding_dim) or None, default=None
         Initial embedding weights, row ``i`` for token id ``i``; it must have a
         row for every id in the training data. To build one from word vectors
@@ -799,6 +817,14 @@ class RNNTextClassifier(_BaseRNNClassifier):
         the first token); or their average weighted by additive attention,
         whose weights :meth:`attention_weights` returns. Padding never takes
         part.
+    bag_of_words : bool, default=True
+        Add a linear model over the text's tokens to the network's output:
+        each vocabulary token gets one learnt weight per class, and a text's
+        weights are summed and divided by the square root of its length, as
+        logistic regression reads a normalised bag of words. The recurrent
+        network then learns what word counts miss. It trains at
+        ``BAG_LR_FACTOR`` (10) times ``lr``, since each token's weights move
+        only on the batches that hold the token.
     embeddings : str, os.PathLike, dict, gensim KeyedVectors or None, \
             default=None
         Pretrained word vectors to start the embedding from: a word2vec or
@@ -932,6 +958,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
         dropout=0.5,
         embedding_dropout=0.5,
         pooling="max",
+        bag_of_words=True,
         embeddings=None,
         freeze_embeddings=False,
         lr=1e-3,
@@ -960,6 +987,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
             dropout=dropout,
             embedding_dropout=embedding_dropout,
             pooling=pooling,
+            bag_of_words=bag_of_words,
             embeddings=embeddings,
             freeze_embeddings=freeze_embeddings,
             lr=lr,

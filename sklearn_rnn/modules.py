@@ -54,6 +54,12 @@ class RNNModule(nn.Module):
         Dropout on the token embeddings, before the first recurrent layer.
     freeze_embeddings : bool, default=False
         Keep the embedding weights fixed during training.
+    bag_of_words : bool, default=False
+        Add to the logits a linear model over the tokens: ``bag`` holds one
+        weight per token and class, starting at zero, and a text adds its
+        tokens' weights divided by the square root of its length (a sum over
+        an L2-normalised count vector, for texts without repeated tokens).
+        Padding has no weight.
     """
 
     def __init__(
@@ -69,6 +75,7 @@ class RNNModule(nn.Module):
         pooling="max",
         embedding_dropout=0.0,
         freeze_embeddings=False,
+        bag_of_words=False,
     ):
         super().__init__()
         if pooling not in POOLINGS:
@@ -96,6 +103,10 @@ class RNNModule(nn.Module):
         if pooling == "attention":
             self.attention = AdditiveAttention(state_size, hidden_size)
         self.head = nn.Linear(state_size, n_classes)
+        self.bag = None
+        if bag_of_words:
+            self.bag = nn.Embedding(n_tokens, n_classes, padding_idx=0)
+            nn.init.zeros_(self.bag.weight)
 
     def set_embeddings(self, weights):
         """Copy ``weights`` (n_tokens, embedding_dim) into the embedding.
@@ -130,7 +141,11 @@ class RNNModule(nn.Module):
         logits : Tensor of shape (batch, n_classes)
         """
         states, lengths = self._encode(ids, lengths)
-        return self.head(self.dropout(self._pool(states, lengths)))
+        logits = self.head(self.dropout(self._pool(states, lengths)))
+        if self.bag is not None:
+            per_token = self.bag(ids).sum(dim=1)
+            logits = logits + per_token * lengths.to(per_token.dtype).rsqrt()[:, None]
+        return logits
 
     def attention_weights(self, ids, lengths=None):
         """Attention weight of each token, zero at padding; rows sum to 1.

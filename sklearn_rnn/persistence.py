@@ -30,6 +30,9 @@ FORMAT_VERSION = 1
 ESTIMATORS = {
     cls.__name__: cls for cls in (RNNTextClassifier, RNNClassifier, TextVectorizer)
 }
+# Parameters added since format 1 began, with the value that gives the model a
+# file written before them was trained as; their new defaults may differ.
+BEFORE_PARAMETER_EXISTED = {"bag_of_words": False}
 
 
 def save_model(model, path):
@@ -314,7 +317,11 @@ def _build_model(description, tensors, device):
 def _new_estimator(description):
     cls = ESTIMATORS[description["class"]]
     params = dict(description["params"])
-    unknown = set(params) - set(cls().get_params())
+    known = cls().get_params()
+    for name, value in BEFORE_PARAMETER_EXISTED.items():
+        if name in known:
+            params.setdefault(name, value)
+    unknown = set(params) - set(known)
     if unknown:
         raise ValueError(f"unknown parameters {sorted(unknown)} for {cls.__name__}")
     if isinstance(params.get("class_weight"), dict):

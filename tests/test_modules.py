@@ -19,7 +19,7 @@ CONFIGS = list(
 )
 
 
-def make_module(cell, bidirectional, pooling, num_layers=1):
+def make_module(cell, bidirectional, pooling, num_layers=1, bag_of_words=True):
     torch.manual_seed(0)
     module = RNNModule(
         n_tokens=20,
@@ -31,7 +31,12 @@ def make_module(cell, bidirectional, pooling, num_layers=1):
         bidirectional=bidirectional,
         dropout=0.3,
         pooling=pooling,
+        bag_of_words=bag_of_words,
     )
+    if bag_of_words:
+        # the bag starts at zero; random weights make the tests see it
+        with torch.no_grad():
+            module.bag.weight[1:].normal_()
     return module.eval()
 
 
@@ -79,7 +84,9 @@ def states_of_one_text(module, ids):
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_last_pooling_joins_forward_end_and_backward_start(cell):
-    module = make_module(cell, bidirectional=True, pooling="last", num_layers=2)
+    module = make_module(
+        cell, bidirectional=True, pooling="last", num_layers=2, bag_of_words=False
+    )
     ids, lengths = random_batch(seed=2)
     hidden = module.hidden_size
     with torch.no_grad():
@@ -93,7 +100,9 @@ def test_last_pooling_joins_forward_end_and_backward_start(cell):
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("pooling", ["mean", "max"])
 def test_mean_and_max_pool_over_real_tokens_only(pooling, bidirectional):
-    module = make_module("gru", bidirectional=bidirectional, pooling=pooling)
+    module = make_module(
+        "gru", bidirectional=bidirectional, pooling=pooling, bag_of_words=False
+    )
     ids, lengths = random_batch(seed=3)
     with torch.no_grad():
         logits = module(ids, lengths)
@@ -179,7 +188,7 @@ def test_attention_weights_cover_real_tokens_and_sum_to_one(bidirectional):
 
 
 def test_attention_pooling_is_the_attention_weighted_state_average():
-    module = make_module("gru", True, "attention")
+    module = make_module("gru", True, "attention", bag_of_words=False)
     ids, lengths = random_batch(seed=3)
     with torch.no_grad():
         states, _ = module._encode(ids, lengths)
@@ -217,3 +226,27 @@ def test_embeddings_of_the_wrong_shape_are_refused():
     module = RNNModule(n_tokens=20, n_classes=2, embedding_dim=4)
     with pytest.raises(ValueError, match=r"shape \(20, 4\)"):
         module.set_embeddings(torch.ones(4))
+
+
+def test_bag_of_words_adds_token_weights_over_root_length():
+    module = make_module("gru", True, "max")
+    ids, lengths = random_batch()
+    with torch.no_grad():
+        with_bag = module(ids, lengths)
+        bag, module.bag = module.bag, None
+        without_bag = module(ids, lengths)
+    expected = bag.weight[ids].sum(dim=1) / lengths[:, None].float().sqrt()
+    torch.testing.assert_close(with_bag - without_bag, expected)
+
+
+def test_bag_of_words_starts_at_zero_and_padding_never_learns():
+    module = RNNModule(n_tokens=20, n_classes=3, bag_of_words=True)
+    assert not module.bag.weight.any()
+    ids, lengths = random_batch()
+    module(ids, lengths).sum().backward()
+    assert not module.bag.weight.grad[0].any()
+    assert module.bag.weight.grad[ids[0, 0]].any()
+
+
+def test_no_bag_of_words_by_default_in_the_module():
+    assert RNNModule(n_tokens=20, n_classes=3).bag is None

@@ -275,3 +275,20 @@ def test_a_damaged_description_is_refused(saved):
     rewrite(saved, tensors, {**metadata, "model": "{not json"})
     with pytest.raises(ValueError, match="damaged model description"):
         load_model(saved)
+
+
+def test_a_file_from_before_bag_of_words_existed_loads_without_it(data, tmp_path):
+    X, y = data
+    without_bag = RNNTextClassifier(**FAST, bag_of_words=False).fit(X, y)
+    path = tmp_path / "old.safetensors"
+    save_model(without_bag, path)
+    edit_description(path, lambda d: d["estimator"]["params"].pop("bag_of_words"))
+    loaded = load_model(path)
+    assert loaded.bag_of_words is False
+    np.testing.assert_array_equal(loaded.predict_proba(X), without_bag.predict_proba(X))
+
+
+def test_bag_weights_without_the_parameter_are_refused(saved):
+    edit_description(saved, lambda d: d["estimator"]["params"].pop("bag_of_words"))
+    with pytest.raises(ValueError, match="bag"):
+        load_model(saved)
