@@ -1349,3 +1349,8 @@ def _forget_training_data(net):
     for _, callback in net.callbacks_:
         if isinstance(callback, EarlyStopping):
             callback.best_model_weights_ = None
+        elif isinstance(callback, LRScheduler):
+            # The schedule holds the optimizer, which skorch pickles apart from
+            # net_.optimizer_: a second copy of its state. A continued fit
+            # builds a new schedule anyway.
+            callback.lr_scheduler_ = None

@@ -1,5 +1,6 @@
 """RNNTextClassifier and RNNClassifier wherever scikit-learn estimators go."""
 
+import io
 import pickle
 
 import joblib
@@ -157,6 +158,20 @@ def test_pickle_does_not_carry_training_data(keyword_texts):
         return len(pickle.dumps(clf)) - len(pickle.dumps(clf.net_.history))
 
     assert size_without_history(large) < 1.1 * size_without_history(small)
+
+
+def test_pickle_holds_the_weights_and_optimizer_state_once(keyword_texts):
+    X, y = keyword_texts
+    # large enough for the weights to outweigh the vocabulary and the history
+    clf = RNNTextClassifier(**{**FAST, "embedding_dim": 64, "hidden_size": 64})
+    clf.fit(X, y)
+    state = io.BytesIO()
+    net = clf.net_
+    torch.save([net.module_.state_dict(), net.optimizer_.state_dict()], state)
+    assert len(pickle.dumps(clf)) < 1.2 * len(state.getvalue())
+    # and a continued fit still follows its schedule
+    clf.set_params(warm_start=True, max_epochs=2).fit(X, y)
+    assert "lr" in clf.history_[-1]
 
 
 # --- The id-level RNNClassifier in a Pipeline ---------------------------------
