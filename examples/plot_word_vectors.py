@@ -49,19 +49,16 @@ X_test, y_test = load_sms_spam(subset="test", return_X_y=True)
 # training messages alone.)
 #
 # The vectors must be looked up by the tokens the classifier makes, so the
-# messages are tokenized by a :class:`~sklearn_rnn.TextVectorizer` with the
-# classifier's text settings (lowercase, the built-in token pattern): fitted
-# on all the texts, with no ``max_len``, its ``inverse_transform`` gives back
-# every message's tokens.
+# messages are tokenized by :meth:`TextVectorizer.build_analyzer
+# <sklearn_rnn.TextVectorizer.build_analyzer>` with the classifier's text
+# settings (lowercase, the built-in token pattern), and no ``max_len``, so
+# that word2vec sees every word.
 
 
 def tokenize(texts):
     """Each text's tokens, as RNNTextClassifier's default settings make them."""
-    vectorizer = TextVectorizer(max_len=None).fit(texts)
-    return [
-        list(tokens)
-        for tokens in vectorizer.inverse_transform(vectorizer.transform(texts))
-    ]
+    analyze = TextVectorizer(max_len=None).build_analyzer()
+    return [analyze(text) for text in texts]
 
 
 def learn_word_vectors(texts, path):

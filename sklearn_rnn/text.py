@@ -5,12 +5,12 @@ import sys
 import unicodedata
 import warnings
 from collections import defaultdict
-from functools import cache
+from functools import cache, partial
 from itertools import chain, repeat
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import (
@@ -234,6 +234,31 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         tokens = [PAD_TOKEN, UNKNOWN_TOKEN, *self.vocabulary_]
         return np.asarray(tokens, dtype=object)
 
+    def build_analyzer(self):
+        """Return a function that turns one text into its tokens.
+
+        The tokens are the ones :meth:`transform` looks up in the
+        vocabulary: lowercased with ``lowercase``, cut by the token pattern,
+        the tokenizer or into characters, and at most ``max_len`` of them.
+        Use it to prepare texts for other tools the same way, for example to
+        train word vectors whose tokens match the vocabulary's. The function
+        keeps the parameters this vectorizer has now; it needs no fitting.
+
+        Returns
+        -------
+        analyzer : callable
+            ``analyzer(text)`` returns the tokens of the str ``text`` as a
+            list of str.
+
+        Examples
+        --------
+        >>> from sklearn_rnn import TextVectorizer
+        >>> TextVectorizer().build_analyzer()("Don't panic!")
+        ['don', "'", 't', 'panic', '!']
+        """
+        self._validate_params()
+        return partial(_analyze, clone(self))
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
@@ -383,6 +408,12 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             count=int(lengths.sum()),
         )
         return _pad(lengths, token_ids)
+
+
+def _analyze(vectorizer, text):
+    if not isinstance(text, str):
+        raise TypeError(f"The analyzer takes one str, got {text!r:.100}.")
+    return vectorizer._tokens([text])[0]
 
 
 def _lengths(tokenized):

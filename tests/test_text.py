@@ -1030,3 +1030,39 @@ def test_unusable_token_pattern_is_refused_at_fit(pattern, message):
     vec = TextVectorizer(token_pattern=pattern)
     with pytest.raises(ValueError, match=message):
         vec.fit(["some text"])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"max_len": 3},
+        {"max_len": 3, "truncation": "pre", "lowercase": False},
+        {"analyzer": "char", "max_len": 5},
+        {"token_pattern": r"\S+"},
+        {"tokenizer": str.split},
+    ],
+)
+def test_build_analyzer_gives_the_tokens_transform_looks_up(params):
+    texts = ["The CAT sat, on the mat!", "a dog", "Émile's café — naïve"]
+    vectorizer = TextVectorizer(**params).fit(texts)
+    analyze = vectorizer.build_analyzer()
+    names = vectorizer.get_feature_names_out()
+    for text, ids in zip(texts, vectorizer.transform(texts), strict=True):
+        assert analyze(text) == list(names[ids[ids > 0]])
+
+
+def test_build_analyzer_keeps_the_parameters_it_was_built_with():
+    vectorizer = TextVectorizer(max_len=2)
+    analyze = vectorizer.build_analyzer()
+    vectorizer.set_params(max_len=None)
+    assert analyze("one two three") == ["one", "two"]
+    assert pickle.loads(pickle.dumps(analyze))("one two three") == ["one", "two"]
+
+
+def test_build_analyzer_checks_parameters_and_texts():
+    with pytest.raises(ValueError, match="max_len"):
+        TextVectorizer(max_len=0).build_analyzer()
+    for not_a_text in (None, ["a", "list"], b"bytes"):
+        with pytest.raises(TypeError, match="takes one str"):
+            TextVectorizer().build_analyzer()(not_a_text)
