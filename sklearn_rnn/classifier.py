@@ -554,9 +554,9 @@ class RNNClassifier(_BaseRNNClassifier):
         each vocabulary token gets one learnt weight per class, and a text's
         weights are summed and divided by the square root of its length, as
         logistic regression reads a normalised bag of words. The recurrent
-        network then learns what word counts miss. It trains at
-        ``BAG_LR_FACTOR`` (10) times ``lr``, since each token's weights move
-        only on the batches that hold the token.
+        network then learns what word counts miss. These weights learn at ten
+        times ``lr``, since each token's weights move only on the batches
+        that hold the token.
     embeddings : ndarray of shape (n_ids, embedding_dim) or None, default=None
         Initial embedding weights, row ``i`` for token id ``i``; it must have a
         row for every id in the training data. To build one from word vectors
@@ -822,9 +822,9 @@ class RNNTextClassifier(_BaseRNNClassifier):
         each vocabulary token gets one learnt weight per class, and a text's
         weights are summed and divided by the square root of its length, as
         logistic regression reads a normalised bag of words. The recurrent
-        network then learns what word counts miss. It trains at
-        ``BAG_LR_FACTOR`` (10) times ``lr``, since each token's weights move
-        only on the batches that hold the token.
+        network then learns what word counts miss. These weights learn at ten
+        times ``lr``, since each token's weights move only on the batches
+        that hold the token.
     embeddings : str, os.PathLike, dict, gensim KeyedVectors or None, \
             default=None
         Pretrained word vectors to start the embedding from: a word2vec or
