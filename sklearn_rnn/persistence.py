@@ -198,7 +198,7 @@ def _describe_estimator(estimator):
 
 def _describe_params(estimator):
     params = {}
-    for name, value in estimator.get_params(deep=False).items():
+    for name, value in _fitted_params(estimator).items():
         if name == "tokenizer" and value is not None:
             raise TypeError(
                 "A model with a custom tokenizer cannot be saved in the safe "
@@ -218,6 +218,28 @@ def _describe_params(estimator):
         elif isinstance(value, os.PathLike | torch.device):
             value = str(value)
         params[name] = _plain(value)
+    return params
+
+
+def _fitted_params(estimator):
+    """The estimator's parameters, as its fitted model was built.
+
+    A continued fit (``warm_start``) keeps the network and the vocabulary's
+    settings of the first fit even when they were changed since; the file
+    must describe the model it holds, or it could not be loaded.
+    """
+    params = estimator.get_params(deep=False)
+    net = getattr(estimator, "net_", None)
+    if net is not None:
+        built = net.get_params(deep=False)
+        for name in params:
+            if f"module__{name}" in built:
+                params[name] = built[f"module__{name}"]
+    vectorizer = getattr(estimator, "vectorizer_", None)
+    if vectorizer is not None:
+        for name, value in vectorizer.get_params(deep=False).items():
+            if name in params:
+                params[name] = value
     return params
 
 

@@ -292,3 +292,20 @@ def test_bag_weights_without_the_parameter_are_refused(saved):
     edit_description(saved, lambda d: d["estimator"]["params"].pop("bag_of_words"))
     with pytest.raises(ValueError, match="bag"):
         load_model(saved)
+
+
+def test_the_file_describes_the_model_as_built_not_parameters_changed_since(
+    data, tmp_path
+):
+    X, y = data
+    clf = RNNTextClassifier(**FAST, max_len=6).fit(X, y)
+    # a continued fit keeps the first fit's network and vocabulary settings
+    changed = {"bag_of_words": False, "hidden_size": 4, "cell": "gru", "max_len": 3}
+    clf.set_params(warm_start=True, max_epochs=1, **changed).fit(X, y)
+    clf.set_params(pooling="mean")
+    path = tmp_path / "model.safetensors"
+    save_model(clf, path)
+    loaded = load_model(path)
+    assert loaded.get_params()["hidden_size"] == FAST["hidden_size"]
+    assert loaded.bag_of_words and loaded.max_len == 6 and loaded.pooling == "max"
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
