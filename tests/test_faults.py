@@ -1,10 +1,8 @@
 """Faults during fit: a diverging loss, and an interrupt from the keyboard."""
 
-import _thread
 import contextlib
 import io
 import re
-import threading
 
 import numpy as np
 import pytest
@@ -93,16 +91,35 @@ def test_an_interrupt_keeps_the_completed_epochs_and_is_raised_again(data):
     np.testing.assert_allclose(clf.predict_proba(X), reference.predict_proba(X))
 
 
+class InterruptMidEpoch(io.StringIO):
+    """Raise KeyboardInterrupt once epoch ``n``'s progress bar shows a batch.
+
+    With ``verbose=2`` the bar is redrawn on stderr between batches, so the
+    interrupt lands in the middle of the epoch's training loop, as a Ctrl-C
+    would, without depending on a timer.
+    """
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+        self.bars = 0
+
+    def write(self, text):
+        written = super().write(text)
+        if re.search(r"\| 0/\d+ \[", text):
+            self.bars += 1
+        elif self.bars == self.n and re.search(r"\| [1-9]\d*/\d+ \[", text):
+            raise KeyboardInterrupt
+        return written
+
+
 def test_an_interrupt_within_an_epoch_goes_back_to_the_last_completed_one():
     X, y = keyword_data(3000, seed=12)
     params = {**FAST, "max_epochs": 5, "batch_size": 8}
-
-    def interrupt_soon():
-        threading.Timer(0.05, _thread.interrupt_main).start()
-
-    clf = RNNTextClassifier(**params, verbose=1, warm_start=True)
+    clf = RNNTextClassifier(**params, verbose=2, warm_start=True)
     with (
-        contextlib.redirect_stdout(InterruptAtEpoch(1, interrupt_soon)),
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(InterruptMidEpoch(2)),
         pytest.raises(KeyboardInterrupt, match="interrupted in epoch 2"),
     ):
         clf.fit(X, y)
