@@ -350,7 +350,8 @@ def run_train(args):
     start = time.perf_counter()
     try:
         estimator.fit(texts, labels)
-    except (ValueError, TypeError, FloatingPointError) as error:
+    except (ValueError, TypeError, FloatingPointError, OSError) as error:
+        # OSError: a word-vector file (--embeddings) that cannot be read
         raise CommandError(f"cannot train: {error}") from None
     seconds = time.perf_counter() - start
     try:

@@ -2,6 +2,7 @@
 
 import numbers
 
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 LOSS_CURVES = ("train_loss", "valid_loss")
@@ -60,8 +61,9 @@ class TrainingHistoryDisplay:
 
         Parameters
         ----------
-        estimator : RNNTextClassifier or RNNClassifier
-            A fitted classifier. Its ``best_epoch_`` is marked.
+        estimator : RNNTextClassifier, RNNClassifier or Pipeline
+            A fitted classifier, or a pipeline ending in one. Its
+            ``best_epoch_`` is marked.
         metrics : sequence of str, default=("train_loss", "valid_loss")
             History keys to draw, such as ``"valid_acc"`` or ``"lr"``. Keys
             the history never recorded are left out (``valid_loss`` without
@@ -76,6 +78,8 @@ class TrainingHistoryDisplay:
         -------
         display : TrainingHistoryDisplay
         """
+        if isinstance(estimator, Pipeline):
+            estimator = estimator[-1]
         check_is_fitted(estimator, "history_")
         return cls.from_history(
             estimator.history_,

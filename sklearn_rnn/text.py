@@ -10,7 +10,7 @@ from itertools import chain, repeat
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import (
@@ -257,7 +257,8 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         ['don', "'", 't', 'panic', '!']
         """
         self._validate_params()
-        return partial(_analyze, clone(self))
+        # not clone: its deep copy would refuse tokenizers holding locks
+        return partial(_analyze, type(self)(**self.get_params(deep=False)))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -413,7 +414,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 def _analyze(vectorizer, text):
     if not isinstance(text, str):
         raise TypeError(f"The analyzer takes one str, got {text!r:.100}.")
-    return vectorizer._tokens([text])[0]
+    return list(vectorizer._tokens([text])[0])
 
 
 def _lengths(tokenized):

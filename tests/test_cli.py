@@ -391,6 +391,15 @@ def test_failed_training_is_reported(tmp_path, capsys):
     assert_usage_error(code, err, "cannot train: ", "at least 2 classes")
 
 
+def test_missing_word_vector_file_is_reported(trained, tmp_path, capsys):
+    _, data, _, _ = trained
+    missing = tmp_path / "vectors.txt"
+    code, _, err = run(
+        capsys, "train", data, *TINY, "--embeddings", missing, "-o", tmp_path / "m"
+    )
+    assert_usage_error(code, err, "cannot train: ", "vectors.txt")
+
+
 def test_output_folder_must_exist_before_training(trained, tmp_path, capsys):
     model, data, _, _ = trained
     missing = tmp_path / "missing" / "m.safetensors"

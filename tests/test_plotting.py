@@ -4,8 +4,9 @@ import matplotlib
 import pytest
 from helpers import FAST, keyword_data
 from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
 
-from sklearn_rnn import RNNTextClassifier
+from sklearn_rnn import RNNClassifier, RNNTextClassifier, TextVectorizer
 from sklearn_rnn.plotting import TrainingHistoryDisplay
 
 matplotlib.use("Agg")
@@ -88,6 +89,15 @@ def test_from_estimator_plots_a_real_fit():
     assert list(x) == [row["epoch"] for row in clf.history_]
     assert list(y) == [row["train_loss"] for row in clf.history_]
     assert display.best_epoch_line_.get_xdata()[0] == clf.best_epoch_
+
+
+def test_from_estimator_reads_the_last_step_of_a_pipeline():
+    texts, labels = keyword_data(60)
+    pipe = make_pipeline(TextVectorizer(), RNNClassifier(**FAST)).fit(texts, labels)
+    display = TrainingHistoryDisplay.from_estimator(pipe, plot=False)
+    assert display.curves["train_loss"] == [
+        row["train_loss"] for row in pipe[-1].history_
+    ]
 
 
 def test_from_estimator_needs_a_fitted_estimator():

@@ -1,5 +1,6 @@
 import pickle
 import re
+import threading
 import unicodedata
 from collections import Counter
 
@@ -1066,3 +1067,18 @@ def test_build_analyzer_checks_parameters_and_texts():
     for not_a_text in (None, ["a", "list"], b"bytes"):
         with pytest.raises(TypeError, match="takes one str"):
             TextVectorizer().build_analyzer()(not_a_text)
+
+
+class _TokenizerWithALock:
+    def __init__(self):
+        self.lock = threading.Lock()
+
+    def split(self, text):
+        return tuple(text.split())
+
+
+def test_build_analyzer_takes_any_tokenizer_fit_takes_and_returns_lists():
+    tokenizer = _TokenizerWithALock()
+    vectorizer = TextVectorizer(tokenizer=tokenizer.split, max_len=None)
+    vectorizer.fit(["a b"])
+    assert vectorizer.build_analyzer()("c d e") == ["c", "d", "e"]
