@@ -64,17 +64,14 @@ class InterruptAtEpoch(io.StringIO):
     so the interrupt lands between epochs, in the training loop's thread.
     """
 
-    def __init__(self, n, action=None):
+    def __init__(self, n):
         super().__init__()
         self.n = n
-        self.action = action
 
     def write(self, text):
         written = super().write(text)
         if re.match(rf"\s*{self.n}\s", text):
-            if self.action is None:
-                raise KeyboardInterrupt
-            self.action()
+            raise KeyboardInterrupt
         return written
 
 
