@@ -18,7 +18,8 @@ for the RNNs, the epochs trained. ``--set name=value`` overrides a parameter
 of the RNN models (values are Python literals), to compare candidate defaults
 with the same script. ``--jobs 2`` fits two models at once, each in its own
 process with ``--threads`` threads: accuracies are unchanged, fit seconds are
-slower than alone and comparable only within a run.
+slower than alone and comparable only within a run. ``--bag-lr-factor``
+changes how much faster than ``lr`` the bag of words learns.
 """
 
 import ast
@@ -42,6 +43,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import make_pipeline
 
+import sklearn_rnn.classifier as classifier_module
 from sklearn_rnn import RNNTextClassifier
 
 DATASETS = (
@@ -80,9 +82,12 @@ def build_model(model, seed, overrides):
 
 
 def fit_and_score(*, data_dir, dataset, model, seed, max_train, max_test, threads,
-                  overrides):  # fmt: skip
+                  overrides, bag_lr_factor=None):  # fmt: skip
     """Fit one model on one dataset in this process; return its figures."""
     set_threads(threads)
+    if bag_lr_factor is not None:
+        # a module constant, not a parameter: this process only
+        classifier_module.BAG_LR_FACTOR = bag_lr_factor
     texts, labels = load_texts(data_dir, dataset, "train", max_train, seed)
     test_texts, test_labels = load_texts(data_dir, dataset, "test", max_test, seed)
     estimator = build_model(model, seed, overrides)
@@ -159,6 +164,11 @@ def main():
         metavar="NAME=VALUE",
         help="override a parameter of the RNN models",
     )
+    parser.add_argument(
+        "--bag-lr-factor",
+        type=float,
+        help="the bag of words' learning rate over lr (default: the library's, 10)",
+    )
     args = parse_args(parser)
     overrides = parse_overrides(args.set, parser)
     if args.quick:
@@ -179,6 +189,7 @@ def main():
             "max_test": args.max_test,
             "threads": args.threads,
             "overrides": overrides,
+            "bag_lr_factor": args.bag_lr_factor,
         }
         for dataset in args.datasets
         for model in args.models

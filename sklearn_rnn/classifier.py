@@ -66,7 +66,7 @@ PLATEAU_PATIENCE = 1
 # With bag_of_words, the token weights learn this many times faster than the
 # rest of the network: a token's weights get a gradient only from the batches
 # that hold it, so at the shared rate rare tokens barely move
-# (benchmarks/bench_accuracy.py measured 1x against 10x).
+# (benchmarks/bench_accuracy.py --bag-lr-factor 1 measures the alternative).
 BAG_LR_FACTOR = 10
 
 
