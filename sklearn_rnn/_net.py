@@ -90,8 +90,11 @@ class RNNNet(NeuralNetClassifier):
 
     def infer(self, x, **fit_params):
         ids = x["ids"].to(self.device, non_blocking=True)
+        bag = x.get("bag")
+        if bag is not None:
+            bag = bag.to(self.device, non_blocking=True)
         with self._autocast():
-            return self.module_(ids, x["lengths"], **fit_params)
+            return self.module_(ids, x["lengths"], bag, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         losses = self.criterion_(y_pred.float(), to_device(y_true, self.device))

@@ -30,11 +30,15 @@ class EncodedTexts(Dataset):
         Class indices.
     sample_weight : ndarray of shape (n_samples,), optional
         Weight of each sample in the loss.
+    counts : scipy.sparse matrix of shape (n_samples, n_ids), optional
+        Token counts over each whole text, for the bag of words; without them
+        the bag reads ``ids``.
     """
 
-    def __init__(self, ids, y=None, sample_weight=None):
+    def __init__(self, ids, y=None, sample_weight=None, counts=None):
         self.ids = torch.from_numpy(np.require(ids, np.int64, ["C", "W"]))
         self.lengths = (self.ids != 0).sum(dim=1).clamp_(min=1)
+        self.bag = None if counts is None else _NormalizedBags(counts)
         self.y = None if y is None else torch.as_tensor(np.asarray(y, dtype=np.int64))
         self.sample_weight = (
             None
@@ -53,7 +57,8 @@ class EncodedTexts(Dataset):
 
         ``inputs`` is a dict with ``ids`` trimmed to the longest text among them,
         their ``lengths`` (kept on the CPU for packing) and, when the data has
-        them, their ``sample_weight``.
+        them, their ``sample_weight`` and their normalized ``bag`` of words,
+        a sparse tensor of shape (n_texts, n_ids).
         """
         lengths = self.lengths[index]
         ids = self.ids[index, : int(lengths.max())]
@@ -62,8 +67,46 @@ class EncodedTexts(Dataset):
         inputs = {"ids": ids, "lengths": lengths}
         if self.sample_weight is not None:
             inputs["sample_weight"] = self.sample_weight[index]
+        if self.bag is not None:
+            inputs["bag"] = self.bag.rows(index)
         targets = None if self.y is None else self.y[index]
         return inputs, targets
+
+
+class _NormalizedBags:
+    """Sparse token counts, each text's divided by the square root of its length.
+
+    A batch's rows are gathered in one vectorized step into a sparse tensor,
+    whose first dimension is the batch's, as skorch expects of every input.
+    """
+
+    def __init__(self, counts):
+        counts = counts.tocsr()
+        counts.sum_duplicates()  # sorted, unique ids in each row
+        lengths = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+        scale = 1 / np.sqrt(np.maximum(lengths, 1))
+        self.n_ids = counts.shape[1]
+        self.indptr = torch.from_numpy(counts.indptr.astype(np.int64))
+        self.ids = torch.from_numpy(counts.indices.astype(np.int64))
+        self.weights = torch.from_numpy(
+            (counts.data * np.repeat(scale, np.diff(counts.indptr))).astype(np.float32)
+        )
+
+    def rows(self, index):
+        starts = self.indptr[index]
+        sizes = self.indptr[index + 1] - starts
+        offsets = torch.cumsum(sizes, 0) - sizes
+        positions = torch.arange(int(sizes.sum())) + torch.repeat_interleave(
+            starts - offsets, sizes
+        )
+        batch_rows = torch.repeat_interleave(torch.arange(len(index)), sizes)
+        return torch.sparse_coo_tensor(
+            torch.stack([batch_rows, self.ids[positions]]),
+            self.weights[positions],
+            (len(index), self.n_ids),
+            is_coalesced=True,
+            check_invariants=False,
+        )
 
 
 class BatchIterator:

@@ -195,11 +195,13 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         device,
         make_embeddings=None,
         other_attributes=(),
+        counts=None,
     ):
         """Train the network on token ids and set the fitted attributes.
 
         ``make_embeddings``, given a ``RandomState``, returns initial
         embedding weights and the share of the vocabulary they cover.
+        ``counts``, whole-text token counts, feed the bag of words when given.
         ``other_attributes`` are (name, value) pairs set along with the
         network's.
         Everything that can fail on bad input or settings is checked before
@@ -216,7 +218,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             embeddings, coverage = make_embeddings(np.random.RandomState(seed))
         with seeded_generators(seed, device):
             train, valid = self._split(
-                ids, y_index, weights, len(classes), seed, early_stopping
+                ids, counts, y_index, weights, len(classes), seed, early_stopping
             )
             callbacks = self._callbacks(early_stopping)
             previous = self.history_ if continuing else []
@@ -315,9 +317,9 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
     def _continues_training(self):
         return self.warm_start and hasattr(self, "net_")
 
-    def _split(self, ids, y_index, weights, n_classes, seed, early_stopping):
+    def _split(self, ids, counts, y_index, weights, n_classes, seed, early_stopping):
         if not early_stopping:
-            return EncodedTexts(ids, y_index, weights), None
+            return EncodedTexts(ids, y_index, weights, counts), None
         n_valid = self._n_validation(len(y_index))
         if n_valid < n_classes or len(y_index) - n_valid < n_classes:
             raise ValueError(
@@ -342,7 +344,10 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             ) from None
         return tuple(
             EncodedTexts(
-                ids[index], y_index[index], None if weights is None else weights[index]
+                ids[index],
+                y_index[index],
+                None if weights is None else weights[index],
+                None if counts is None else counts[index],
             )
             for index in (train_index, valid_index)
         )
@@ -430,23 +435,23 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             )
         return callbacks
 
-    def _inference_batches(self, ids):
+    def _inference_batches(self, ids, counts=None):
         """Yield (index, inputs) over ``ids`` in length-sorted batches.
 
         The module is put in eval mode; callers run under
         ``torch.inference_mode()``.
         """
-        data = EncodedTexts(ids)
+        data = EncodedTexts(ids, counts=counts)
         module = self.net_.module_
         if module.training:  # eval() walks every submodule: skip it when done
             module.eval()
         for index in prediction_batches(data.lengths):
             yield index, data.batch(index)[0]
 
-    def _predict_proba_ids(self, ids):
+    def _predict_proba_ids(self, ids, counts=None):
         proba = np.empty((len(ids), len(self.classes_)), dtype=np.float64)
         with torch.inference_mode():
-            for index, inputs in self._inference_batches(ids):
+            for index, inputs in self._inference_batches(ids, counts):
                 logits = self.net_.infer(inputs)
                 proba[index.numpy()] = torch.softmax(logits.double(), 1).cpu().numpy()
         return proba
@@ -1038,13 +1043,18 @@ class RNNTextClassifier(_BaseRNNClassifier):
         device = self._training_device()  # fails before any text is read
         texts = check_texts(X)
         y, classes, sample_weight = self._check_targets(y, len(texts), sample_weight)
-        if self._continues_training():
-            vectorizer = self.vectorizer_
+        continuing = self._continues_training()
+        vectorizer = self.vectorizer_ if continuing else self._new_vectorizer()
+        counts = None
+        if self._reads_whole_texts() if continuing else self.bag_of_words:
+            ids, counts = vectorizer._ids_and_counts(texts, fit=not continuing)
+        elif continuing:
             ids = vectorizer.transform(texts)
+        else:
+            ids = vectorizer.fit_transform(texts)
+        if continuing:
             n_tokens = self.n_tokens_
         else:
-            vectorizer = self._new_vectorizer()
-            ids = vectorizer.fit_transform(texts)
             n_tokens = len(vectorizer.vocabulary_) + UNKNOWN_ID + 1
         make_embeddings = None
         if self.embeddings is not None:
@@ -1058,7 +1068,19 @@ class RNNTextClassifier(_BaseRNNClassifier):
             device,
             make_embeddings,
             other_attributes=[("vectorizer_", vectorizer)],
+            counts=counts,
         )
+
+    def _reads_whole_texts(self):
+        """Whether the fitted network has a bag of words, fed whole texts."""
+        return self.net_.module_.bag is not None
+
+    def _ids_and_counts(self, X):
+        """The fitted vectorizer's ids of ``X``, and its counts if needed."""
+        texts = check_texts(X)
+        if self._reads_whole_texts():
+            return self.vectorizer_._ids_and_counts(texts, fit=False)
+        return self.vectorizer_.transform(texts), None
 
     def _new_vectorizer(self):
         """An unfitted TextVectorizer with this estimator's text parameters."""
@@ -1122,7 +1144,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
             Probabilities in the order of ``classes_``; rows sum to 1.
         """
         check_is_fitted(self, "net_")
-        return self._predict_proba_ids(self.vectorizer_.transform(X))
+        return self._predict_proba_ids(*self._ids_and_counts(X))
 
     def predict(self, X):
         """Predict the class of texts.

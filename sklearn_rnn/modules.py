@@ -59,7 +59,8 @@ class RNNModule(nn.Module):
         weight per token and class, starting at zero, and a text adds its
         tokens' weights divided by the square root of its length (a sum over
         an L2-normalised count vector, for texts without repeated tokens).
-        Padding has no weight.
+        Padding has no weight. :meth:`forward` can be given the bag of a
+        longer text than ``ids`` holds.
     """
 
     def __init__(
@@ -125,7 +126,7 @@ class RNNModule(nn.Module):
             self.embedding.weight.copy_(weights)
             self.embedding.weight[[0, UNKNOWN_ID]] = 0.0
 
-    def forward(self, ids, lengths=None):
+    def forward(self, ids, lengths=None, bag=None):
         """Return the logits of a batch.
 
         Parameters
@@ -135,6 +136,10 @@ class RNNModule(nn.Module):
         lengths : LongTensor of shape (batch,), optional
             Number of real tokens per row. Computed from ``ids`` when not
             given. A row of padding only counts as one token.
+        bag : sparse Tensor of shape (batch, n_tokens), optional
+            With ``bag_of_words``, each text's token counts divided by the
+            square root of its length; they may count a longer text than
+            ``ids`` holds. Without them, the bag reads ``ids``.
 
         Returns
         -------
@@ -142,10 +147,12 @@ class RNNModule(nn.Module):
         """
         states, lengths = self._encode(ids, lengths)
         logits = self.head(self.dropout(self._pool(states, lengths)))
-        if self.bag is not None:
+        if self.bag is None:
+            return logits
+        if bag is None:
             per_token = self.bag(ids).sum(dim=1)
-            logits = logits + per_token * lengths.to(per_token.dtype).rsqrt()[:, None]
-        return logits
+            return logits + per_token * lengths.to(per_token.dtype).rsqrt()[:, None]
+        return logits + torch.sparse.mm(bag, self.bag.weight).to(logits.dtype)
 
     def attention_weights(self, ids, lengths=None):
         """Attention weight of each token, zero at padding; rows sum to 1.

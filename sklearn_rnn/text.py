@@ -10,6 +10,7 @@ from itertools import chain, repeat
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -189,6 +190,38 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         check_is_fitted(self, "vocabulary_")
         return self._to_ids(self._tokens(X))
 
+    def transform_counts(self, X):
+        """Count the vocabulary's tokens in the whole of each text.
+
+        Unlike :meth:`transform`, this reads every token, ``max_len`` or not.
+        ``RNNTextClassifier`` feeds these counts to its bag of words, so that a
+        long document's words all count even where the network reads only its
+        first ``max_len`` tokens.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts.
+
+        Returns
+        -------
+        counts : scipy.sparse.csr_matrix of shape (n_texts, n_ids), dtype int64
+            ``counts[i, j]`` is how often the token with id ``j`` occurs in
+            text ``i``; column 1 counts the unknown tokens and column 0, the
+            padding, is empty. ``n_ids`` is ``len(vocabulary_) + 2``.
+
+        Examples
+        --------
+        >>> from sklearn_rnn import TextVectorizer
+        >>> vectorizer = TextVectorizer(max_len=2).fit(["a b", "b c"])
+        >>> vectorizer.transform(["b b b x"])
+        array([[2, 2]])
+        >>> vectorizer.transform_counts(["b b b x"]).toarray()
+        array([[0, 1, 3, 0, 0]])
+        """
+        check_is_fitted(self, "vocabulary_")
+        return self._counts(self._tokenize_all(check_texts(X), whole=True))
+
     def inverse_transform(self, X):
         """Turn ids back into tokens, dropping the padding.
 
@@ -281,6 +314,36 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         """The tokens of each text in ``X``, truncated to ``max_len``."""
         return self._truncate(self._tokenize_all(check_texts(X)))
 
+    def _ids_and_counts(self, texts, fit):
+        """Token ids as :meth:`transform` gives them, and whole-text counts.
+
+        Each text is tokenized once. With ``fit``, the vocabulary is learnt
+        first, as :meth:`fit` does.
+        """
+        if fit:
+            self._validate_params()
+        whole = self._tokenize_all(texts, whole=True)
+        truncated = self._truncate(whole)
+        ids = self._fit_tokens(truncated) if fit else self._to_ids(truncated)
+        return ids, self._counts(whole)
+
+    def _counts(self, tokenized):
+        lengths = _lengths(tokenized)
+        token_ids = np.fromiter(
+            map(
+                self.vocabulary_.get, chain.from_iterable(tokenized), repeat(UNKNOWN_ID)
+            ),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
+        rows = np.repeat(np.arange(len(lengths)), lengths)
+        counts = scipy.sparse.csr_matrix(
+            (np.ones(len(token_ids), dtype=np.int64), (rows, token_ids)),
+            shape=(len(lengths), len(self.vocabulary_) + FIRST_TOKEN_ID),
+        )
+        counts.sum_duplicates()
+        return counts
+
     def _truncate(self, tokenized):
         """Keep at most ``max_len`` tokens of each text, from the chosen end.
 
@@ -293,16 +356,18 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             return [tokens[: self.max_len] for tokens in tokenized]
         return [tokens[-self.max_len :] for tokens in tokenized]
 
-    def _tokenize_all(self, texts):
+    def _tokenize_all(self, texts, whole=False):
         """Return the list of tokens of each text.
 
         Where the tokens are known to be local (characters, or the built-in
-        pattern), only the part of a long text that ``max_len`` keeps is read.
+        pattern), only the part of a long text that ``max_len`` keeps is read,
+        unless ``whole``.
         """
+        truncating = self.max_len is not None and not whole
         if self.lowercase:
             texts = [text.lower() for text in texts]
         if self.analyzer == "char":
-            if self.max_len is not None:
+            if truncating:
                 texts = map(self._kept_end, texts, repeat(self.max_len))
             return list(map(list, texts))
         if self.tokenizer is not None:
@@ -310,7 +375,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         if self.token_pattern is not None:
             findall = compile_token_pattern(self.token_pattern).findall
             return [findall(text) for text in texts]
-        if self.max_len is None:
+        if not truncating:
             return list(map(_builtin_tokens, texts))
         return [self._builtin_tokens_kept(text) for text in texts]
 

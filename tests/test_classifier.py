@@ -675,3 +675,24 @@ def test_without_bag_of_words_the_network_has_no_bag(keyword_texts):
     clf = fitted(X, y, bag_of_words=False)
     assert clf.net_.module_.bag is None
     assert len(clf.net_.optimizer_.param_groups) == 1
+
+
+def test_bag_of_words_reads_past_max_len():
+    # In the long texts, the words that tell the classes apart come after
+    # max_len tokens of filler: only the bag of words, which counts whole
+    # texts, can see them there. The short texts put them in the vocabulary.
+    rng = np.random.RandomState(0)
+    y = np.array(["neg", "pos"] * 40)
+    filler = ["so it goes", "and then", "well well", "as they say"]
+    X = [
+        f"{filler[rng.randint(4)]} {filler[rng.randint(4)]} "
+        + ("good great" if label == "pos" else "bad awful")
+        for label in y
+    ]
+    X_all = X + ["good great", "bad awful"] * 4
+    y_all = np.concatenate([y, ["pos", "neg"] * 4])
+    params = {"max_len": 2, "max_epochs": 10, "early_stopping": False}
+    with_bag = fitted(X_all, y_all, **params)
+    without_bag = fitted(X_all, y_all, bag_of_words=False, **params)
+    assert with_bag.score(X, y) == 1.0
+    assert without_bag.score(X, y) <= 0.7

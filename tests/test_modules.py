@@ -1,6 +1,8 @@
 import itertools
 
+import numpy as np
 import pytest
+import scipy.sparse
 import torch
 
 from sklearn_rnn.batching import (
@@ -237,6 +239,35 @@ def test_bag_of_words_adds_token_weights_over_root_length():
         without_bag = module(ids, lengths)
     expected = bag.weight[ids].sum(dim=1) / lengths[:, None].float().sqrt()
     torch.testing.assert_close(with_bag - without_bag, expected)
+
+
+def test_a_bag_given_as_counts_equals_the_bag_of_the_ids():
+    module = make_module("lstm", False, "mean")
+    ids, lengths = random_batch()
+    counts = np.zeros((len(ids), 20))
+    for row, text_ids in enumerate(ids.numpy()):
+        np.add.at(counts[row], text_ids[text_ids != 0], 1)
+    data = EncodedTexts(ids.numpy(), counts=scipy.sparse.csr_matrix(counts))
+    index = torch.tensor([4, 0, 2, 5])  # gathered out of order
+    inputs, _ = data.batch(index)
+    with torch.no_grad():
+        from_ids = module(ids[index], lengths[index])
+        from_counts = module(inputs["ids"], inputs["lengths"], inputs["bag"])
+    torch.testing.assert_close(from_counts, from_ids)
+
+
+def test_a_bag_may_count_more_tokens_than_the_ids_hold():
+    module = make_module("gru", True, "last")
+    ids = torch.tensor([[3, 4]])
+    # the text's tokens are 3, 4, 5, 5; the network reads only the first two
+    longer = scipy.sparse.csr_matrix(([1, 1, 2], [3, 4, 5], [0, 3]), shape=(1, 20))
+    inputs, _ = EncodedTexts(ids.numpy(), counts=longer).batch(torch.arange(1))
+    with torch.no_grad():
+        with_bag = module(inputs["ids"], inputs["lengths"], inputs["bag"])
+        bag, module.bag = module.bag, None
+        without_bag = module(ids)
+    expected = bag.weight[[3, 4, 5, 5]].sum(0) / 2
+    torch.testing.assert_close(with_bag - without_bag, expected[None, :])
 
 
 def test_bag_of_words_starts_at_zero_and_padding_never_learns():

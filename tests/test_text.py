@@ -1082,3 +1082,47 @@ def test_build_analyzer_takes_any_tokenizer_fit_takes_and_returns_lists():
     vectorizer = TextVectorizer(tokenizer=tokenizer.split, max_len=None)
     vectorizer.fit(["a b"])
     assert vectorizer.build_analyzer()("c d e") == ["c", "d", "e"]
+
+
+def test_transform_counts_counts_every_token_of_the_whole_text():
+    vectorizer = TextVectorizer(max_len=3).fit(["a b c d", "b c"])
+    counts = vectorizer.transform_counts(["c c d z c", "", "b"])
+    names = vectorizer.get_feature_names_out()
+    assert counts.shape == (3, len(names))
+    assert counts.dtype == np.int64
+    dense = counts.toarray()
+    first = {name: count for name, count in zip(names, dense[0], strict=True) if count}
+    assert first == {"c": 3, "<unk>": 2}  # "d" lies past max_len in fit, "z" is new
+    assert not dense[1].any()
+    assert not dense[:, 0].any()  # padding
+
+
+@pytest.mark.parametrize("truncation", ["post", "pre"])
+@pytest.mark.parametrize("analyzer", ["word", "char"])
+def test_counts_agree_with_the_ids_within_max_len(truncation, analyzer):
+    texts = ["the cat sat on the mat", "a dog", "the the the", "on a mat, a cat"]
+    vectorizer = TextVectorizer(max_len=50, truncation=truncation, analyzer=analyzer)
+    ids = vectorizer.fit_transform(texts)
+    counts = vectorizer.transform_counts(texts).toarray()
+    for row, text_ids in enumerate(ids):
+        expected = np.bincount(text_ids[text_ids != 0], minlength=counts.shape[1])
+        np.testing.assert_array_equal(counts[row], expected)
+
+
+def test_ids_and_counts_in_one_pass_equal_the_two_methods():
+    texts = ["one two three four five six", "two three", "seven"]
+    together = TextVectorizer(max_len=2, min_df=1)
+    ids, counts = together._ids_and_counts(texts, fit=True)
+    apart = TextVectorizer(max_len=2, min_df=1).fit(texts)
+    assert together.vocabulary_ == apart.vocabulary_
+    np.testing.assert_array_equal(ids, apart.transform(texts))
+    np.testing.assert_array_equal(
+        counts.toarray(), apart.transform_counts(texts).toarray()
+    )
+
+
+def test_transform_counts_needs_a_fitted_vectorizer_and_texts():
+    with pytest.raises(NotFittedError):
+        TextVectorizer().transform_counts(["text"])
+    with pytest.raises(TypeError, match="str"):
+        TextVectorizer().fit(["text"]).transform_counts(["fine", 3])
