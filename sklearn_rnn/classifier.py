@@ -196,12 +196,15 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         make_embeddings=None,
         other_attributes=(),
         counts=None,
+        incremental=False,
     ):
         """Train the network on token ids and set the fitted attributes.
 
         ``make_embeddings``, given a ``RandomState``, returns initial
         embedding weights and the share of the vocabulary they cover.
         ``counts``, whole-text token counts, feed the bag of words when given.
+        With ``incremental``, train one epoch, without early stopping or a
+        learning-rate schedule, continuing the network if there is one.
         ``other_attributes`` are (name, value) pairs set along with the
         network's.
         Everything that can fail on bad input or settings is checked before
@@ -210,9 +213,16 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         """
         y_index = np.searchsorted(classes, y)
         weights = _training_weights(y, sample_weight, self.class_weight, classes)
-        continuing = self._continues_training()
+        continuing = self._continues_training() or (
+            incremental and hasattr(self, "net_")
+        )
         seed = _draw_seed(self.random_state)
-        early_stopping = self._uses_early_stopping(y_index, len(classes))
+        if incremental and continuing:
+            # each chunk shuffled anew, yet reproducibly
+            seed = (seed + len(self.history_)) % np.iinfo(np.int32).max
+        early_stopping = not incremental and self._uses_early_stopping(
+            y_index, len(classes)
+        )
         embeddings, coverage = None, None
         if make_embeddings is not None and not continuing:
             embeddings, coverage = make_embeddings(np.random.RandomState(seed))
@@ -220,7 +230,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             train, valid = self._split(
                 ids, counts, y_index, weights, len(classes), seed, early_stopping
             )
-            callbacks = self._callbacks(early_stopping)
+            callbacks = self._callbacks(early_stopping, schedule=not incremental)
             previous = self.history_ if continuing else []
             if continuing:
                 net = self.net_
@@ -231,12 +241,14 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 net.callbacks = callbacks
                 net.initialize_callbacks()
                 net.train_split = _fixed_split(valid)
-                if self.lr_schedule == "cosine":
+                if self.lr_schedule == "cosine" and not incremental:
                     # anneal anew from the first fit's rate, not from ~0
                     for group in net.optimizer_.param_groups:
                         group["lr"] = group.get("initial_lr", group["lr"])
                 try:
-                    net.partial_fit(train, None, epochs=self.max_epochs)
+                    net.partial_fit(
+                        train, None, epochs=1 if incremental else self.max_epochs
+                    )
                 except Exception:
                     _restore_training_state(net, state_before, n_rows_before)
                     raise
@@ -246,7 +258,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 net.initialize()
                 if embeddings is not None:
                     net.module_.set_embeddings(embeddings)
-                net.partial_fit(train, None)
+                net.partial_fit(train, None, epochs=1 if incremental else None)
         interrupted_in = None
         if getattr(net, "interrupted_", False):
             interrupted_in = len(previous) + len(net.history) - n_rows_before
@@ -394,31 +406,15 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _callbacks(self, early_stopping):
+    def _callbacks(self, early_stopping, schedule=True):
         callbacks = []
         if self.clip_grad_norm is not None:
             callbacks.append(
                 ("gradient_clipping", GradientNormClipping(self.clip_grad_norm))
             )
         monitor = "valid_loss" if early_stopping else "train_loss"
-        if self.lr_schedule == "plateau":
-            schedule = LRScheduler(
-                policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
-                monitor=monitor,
-                event_name="lr",
-                factor=PLATEAU_FACTOR,
-                patience=PLATEAU_PATIENCE,
-            )
-            callbacks.append(("lr_schedule", schedule))
-        elif self.lr_schedule == "cosine":
-            schedule = LRScheduler(
-                policy=torch.optim.lr_scheduler.CosineAnnealingLR,
-                event_name="lr",
-                T_max=self.max_epochs,
-                # a continued fit anneals anew from the initial rate
-                last_epoch=-1,
-            )
-            callbacks.append(("lr_schedule", schedule))
+        if schedule and self.lr_schedule != "constant":
+            callbacks.append(("lr_schedule", self._lr_scheduler(monitor)))
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         if early_stopping:
@@ -434,6 +430,23 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 )
             )
         return callbacks
+
+    def _lr_scheduler(self, monitor):
+        if self.lr_schedule == "plateau":
+            return LRScheduler(
+                policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
+                monitor=monitor,
+                event_name="lr",
+                factor=PLATEAU_FACTOR,
+                patience=PLATEAU_PATIENCE,
+            )
+        return LRScheduler(
+            policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+            event_name="lr",
+            T_max=self.max_epochs,
+            # a continued fit anneals anew from the initial rate
+            last_epoch=-1,
+        )
 
     def _inference_batches(self, ids, counts=None):
         """Yield (index, inputs) over ``ids`` in length-sorted batches.
@@ -506,6 +519,52 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                     f"y holds a single class ({classes[0]!r}); a classifier needs "
                     "at least 2 classes."
                 )
+        return y, classes, _check_sample_weight(sample_weight, n_samples)
+
+    def _check_chunk_targets(self, y, n_samples, classes, sample_weight):
+        """Validate a chunk's ``y`` for ``partial_fit``; return the classes."""
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the labels of all the data, which "
+                "partial_fit never sees at once. Compute the weights beforehand, "
+                "e.g. with sklearn.utils.class_weight.compute_class_weight, and "
+                "pass them as a dict."
+            )
+        if classes is None:
+            if not hasattr(self, "classes_"):
+                raise ValueError(
+                    "classes must be given in the first call to partial_fit: "
+                    "every label of the whole data, as a chunk may lack some."
+                )
+            classes = self.classes_
+        else:
+            given = np.asarray(classes)
+            _check_labels_present_and_comparable(given.ravel())
+            check_classification_targets(given)
+            classes = np.unique(given)
+            if len(classes) < 2:
+                raise ValueError(
+                    f"classes holds {len(classes)} label(s); a classifier needs at "
+                    "least 2 classes."
+                )
+            if hasattr(self, "classes_") and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"classes={classes.tolist()} differs from the classes "
+                    f"{self.classes_.tolist()} the model was trained with."
+                )
+        y = column_or_1d(y, warn=True)
+        if len(y) != n_samples:
+            raise ValueError(
+                f"X and y have different lengths: {n_samples} samples in X and "
+                f"{len(y)} in y."
+            )
+        _check_labels_present_and_comparable(y)
+        unknown = np.setdiff1d(y, classes)
+        if unknown.size:
+            raise ValueError(
+                f"y holds labels that are not in classes {classes.tolist()}: "
+                f"{unknown.tolist()}."
+            )
         return y, classes, _check_sample_weight(sample_weight, n_samples)
 
     def _predict_from_proba(self, proba):
@@ -1043,7 +1102,60 @@ class RNNTextClassifier(_BaseRNNClassifier):
         device = self._training_device()  # fails before any text is read
         texts = check_texts(X)
         y, classes, sample_weight = self._check_targets(y, len(texts), sample_weight)
-        continuing = self._continues_training()
+        return self._fit_texts(
+            texts, y, classes, sample_weight, device, self._continues_training()
+        )
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on one chunk of texts.
+
+        For data that does not fit in memory at once: call it on one chunk
+        after another, for as many passes over the data as you like. The
+        first call fixes the classes, from ``classes``, and the vocabulary:
+        the tokens of the first chunk (under ``min_df`` and
+        ``max_features``); tokens outside it are read as unknown, so make
+        the first chunk large.
+
+        Each call trains one epoch over the chunk at the current learning
+        rate and adds one row to ``history_``. Early stopping and
+        ``lr_schedule`` need whole epochs over all the data, so they are not
+        applied; ``max_epochs``, ``early_stopping``, ``validation_fraction``,
+        ``n_iter_no_change``, ``lr_schedule`` and ``warm_start`` are not
+        used. A model fitted with :meth:`fit` is trained further.
+
+        Parameters
+        ----------
+        X : sequence of str
+            A chunk of texts.
+        y : array-like of shape (n_samples,)
+            Their labels, all of them among ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every label of the whole data. Required in the first call, as in
+            scikit-learn's other incremental estimators; in later calls it
+            can be left out, or must be the same.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each text in the loss.
+
+        Returns
+        -------
+        self : RNNTextClassifier
+            The classifier, trained one epoch further.
+        """
+        validate_params(self, self._parameter_constraints)
+        continuing = hasattr(self, "net_")
+        device = str(self.net_.device) if continuing else resolve_device(self.device)
+        _check_precision(self.precision, device)
+        texts = check_texts(X)
+        y, classes, sample_weight = self._check_chunk_targets(
+            y, len(texts), classes, sample_weight
+        )
+        return self._fit_texts(
+            texts, y, classes, sample_weight, device, continuing, incremental=True
+        )
+
+    def _fit_texts(
+        self, texts, y, classes, sample_weight, device, continuing, incremental=False
+    ):
         vectorizer = self.vectorizer_ if continuing else self._new_vectorizer()
         counts = None
         if self._reads_whole_texts() if continuing else self.bag_of_words:
@@ -1069,6 +1181,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
             make_embeddings,
             other_attributes=[("vectorizer_", vectorizer)],
             counts=counts,
+            incremental=incremental,
         )
 
     def _reads_whole_texts(self):
