@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import torch
 
 DEVICE_TYPES = ("cpu", "cuda", "mps")
+ACCELERATE_PRECISIONS = {"float32": "no", "bf16": "bf16", "fp16": "fp16"}
 
 
 def resolve_device(device):
@@ -40,6 +41,43 @@ def resolve_device(device):
     elif resolved.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device={device!r} was requested but MPS is not available.")
     return str(resolved)
+
+
+def make_accelerator(precision):
+    """An ``accelerate.Accelerator`` for this process, and its device.
+
+    Accelerate reads the processes and devices from the environment that
+    ``accelerate launch`` (or ``torchrun``) sets up; started plainly, it is one
+    process on the GPU if there is one. Mixed precision is Accelerate's, from
+    ``precision``. Device placement is left to skorch, as without Accelerate.
+    """
+    try:
+        from accelerate import Accelerator
+    except ImportError:
+        raise ImportError(
+            "accelerate=True needs the accelerate package: "
+            "pip install 'sklearn-rnn[accelerate]'."
+        ) from None
+    accelerator = Accelerator(
+        mixed_precision=ACCELERATE_PRECISIONS[precision], device_placement=False
+    )
+    device = accelerator.device
+    # Accelerate's distributed CPU backend names the device "cpu:0", a name
+    # torch.load cannot map when the model is unpickled.
+    return accelerator, "cpu" if device.type == "cpu" else str(device)
+
+
+def shared_seed(seed, accelerator):
+    """The main process's ``seed`` in every process of a distributed fit.
+
+    Each process must shuffle and split the data alike, or their shards of an
+    epoch would overlap.
+    """
+    if accelerator is None or accelerator.num_processes == 1:
+        return seed
+    from accelerate.utils import broadcast_object_list
+
+    return broadcast_object_list([seed])[0]
 
 
 @contextmanager

@@ -135,25 +135,44 @@ class BatchIterator:
         less padding and less randomness.
     pin_memory : bool, default=False
         Put each batch's ids in pinned memory, for asynchronous copies to a GPU.
+    num_shards : int, default=1
+        In distributed training, the number of processes sharing each epoch.
+        Every process draws the same order of batches (their generators are
+        seeded alike) and keeps every ``num_shards``-th one, starting at
+        ``shard_index``; all keep as many batches, so up to ``num_shards - 1``
+        batches of an epoch are left out.
+    shard_index : int, default=0
+        This process's place among the ``num_shards``.
     """
 
     def __init__(
-        self, dataset, batch_size, shuffle=False, pool_batches=50, pin_memory=False
+        self,
+        dataset,
+        batch_size,
+        shuffle=False,
+        pool_batches=50,
+        pin_memory=False,
+        num_shards=1,
+        shard_index=0,
     ):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.pool_batches = pool_batches
         self.pin_memory = pin_memory
+        self.num_shards = num_shards
+        self.shard_index = shard_index
 
     def __len__(self):
-        return math.ceil(len(self.dataset) / self.batch_size)
+        return math.ceil(len(self.dataset) / self.batch_size) // self.num_shards
 
     def __iter__(self):
         if self.shuffle:
             batches = self._bucketed_batches()
         else:
             batches = torch.arange(len(self.dataset)).split(self.batch_size)
+        if self.num_shards > 1:
+            batches = batches[self.shard_index :: self.num_shards][: len(self)]
         for index in batches:
             yield self.dataset.batch(index, pin_memory=self.pin_memory)
 

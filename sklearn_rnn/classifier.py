@@ -14,16 +14,18 @@ from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
-from skorch.callbacks import (
-    EarlyStopping,
-    GradientNormClipping,
-    LRScheduler,
-    ProgressBar,
-)
+from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 
-from ._device import resolve_device, seeded_generators
-from ._net import PRECISIONS, RNNNet
+from ._device import make_accelerator, resolve_device, seeded_generators, shared_seed
+from ._net import (
+    PRECISIONS,
+    AcceleratedRNNNet,
+    GradientClipping,
+    RNNNet,
+    discard,
+    print_on_main_process,
+)
 from ._validation import (
     BOOLEAN,
     RANDOM_STATE,
@@ -109,6 +111,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         ],
         "device": [InstanceOf((str, torch.device), "'auto', 'cpu', 'cuda'")],
         "precision": [Options(*PRECISIONS)],
+        "accelerate": [BOOLEAN],
         "random_state": list(RANDOM_STATE),
         "verbose": [Interval(Integral, 0, None), BOOLEAN],
         "warm_start": [BOOLEAN],
@@ -141,6 +144,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         class_weight=None,
         device="auto",
         precision="float32",
+        accelerate=False,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -169,21 +173,44 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
+        self.accelerate = accelerate
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def _training_device(self):
-        """The device this fit trains on, checked against ``precision``.
+    def _training_device(self, continuing):
+        """The device this fit trains on, and the accelerator with ``accelerate``.
 
-        A continued fit stays where the network is; see ``warm_start``.
+        A continued fit stays where the network is; see ``warm_start``. The
+        device is checked against ``precision``.
         """
-        if self._continues_training():
+        accelerator = None
+        if continuing:
+            self._check_same_engine()
+        if self.accelerate:
+            if self.device != "auto":
+                raise ValueError(
+                    f"With accelerate=True, Accelerate chooses the device (from "
+                    f"'accelerate launch' or 'accelerate config'); leave "
+                    f"device='auto' rather than {self.device!r}."
+                )
+            accelerator, device = make_accelerator(self.precision)
+        elif continuing:
             device = str(self.net_.device)
         else:
             device = resolve_device(self.device)
         _check_precision(self.precision, device)
-        return device
+        return device, accelerator
+
+    def _check_same_engine(self):
+        accelerated = isinstance(self.net_, AcceleratedRNNNet)
+        if accelerated != bool(self.accelerate):
+            raise ValueError(
+                f"This network was trained {'with' if accelerated else 'without'} "
+                f"Accelerate, and training continues with accelerate="
+                f"{self.accelerate}; continue as it was trained, or fit anew "
+                "(warm_start=False)."
+            )
 
     def _fit_ids(
         self,
@@ -197,6 +224,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         other_attributes=(),
         counts=None,
         incremental=False,
+        accelerator=None,
     ):
         """Train the network on token ids and set the fitted attributes.
 
@@ -205,6 +233,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         ``counts``, whole-text token counts, feed the bag of words when given.
         With ``incremental``, train one epoch, without early stopping or a
         learning-rate schedule, continuing the network if there is one.
+        ``accelerator``, when given, trains through Accelerate.
         ``other_attributes`` are (name, value) pairs set along with the
         network's.
         Everything that can fail on bad input or settings is checked before
@@ -216,7 +245,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         continuing = self._continues_training() or (
             incremental and hasattr(self, "net_")
         )
-        seed = _draw_seed(self.random_state)
+        seed = shared_seed(_draw_seed(self.random_state), accelerator)
         if incremental and continuing:
             # each chunk shuffled anew, yet reproducibly
             seed = (seed + len(self.history_)) % np.iinfo(np.int32).max
@@ -238,6 +267,16 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 state_before = _training_state(net)
                 coverage = getattr(self, "pretrained_coverage_", None)
                 net.set_params(verbose=self.verbose)
+                if accelerator is not None:
+                    net.attach(accelerator)
+                    # set_params refuses iterator parameters on an initialized
+                    # net; skorch reads them from these attributes
+                    accelerate_params = {
+                        **_shards(accelerator),
+                        **self._accelerated_sink(),
+                    }
+                    for name, value in accelerate_params.items():
+                        setattr(net, name, value)
                 net.callbacks = callbacks
                 net.initialize_callbacks()
                 net.train_split = _fixed_split(valid)
@@ -253,7 +292,9 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                     _restore_training_state(net, state_before, n_rows_before)
                     raise
             else:
-                net = self._build_net(n_tokens, len(classes), device, valid, callbacks)
+                net = self._build_net(
+                    n_tokens, len(classes), device, valid, callbacks, accelerator
+                )
                 n_rows_before = 0
                 net.initialize()
                 if embeddings is not None:
@@ -364,13 +405,24 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             for index in (train_index, valid_index)
         )
 
-    def _build_net(self, n_tokens, n_classes, device, valid, callbacks):
+    def _build_net(
+        self, n_tokens, n_classes, device, valid, callbacks, accelerator=None
+    ):
         optimizer, optimizer_defaults = OPTIMIZERS[self.optimizer]
         optimizer_params = {
             f"optimizer__{name}": value for name, value in optimizer_defaults.items()
         }
         pin_memory = device.startswith("cuda")
-        return RNNNet(
+        net_class, precision, accelerate_params = RNNNet, self.precision, {}
+        if accelerator is not None:
+            # Accelerate runs the mixed precision itself.
+            net_class, precision = AcceleratedRNNNet, "float32"
+            accelerate_params = {
+                "accelerator": accelerator,
+                **_shards(accelerator),
+                **self._accelerated_sink(),
+            }
+        return net_class(
             module=RNNModule,
             module__n_tokens=n_tokens,
             module__n_classes=n_classes,
@@ -402,15 +454,21 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             classes=list(range(n_classes)),
             callbacks=callbacks,
             device=device,
-            precision=self.precision,
+            precision=precision,
             verbose=self.verbose,
+            **accelerate_params,
         )
+
+    def _accelerated_sink(self):
+        # AccelerateMixin's epoch log prints whatever ``verbose`` says.
+        sink = print_on_main_process if self.verbose else discard
+        return {"callbacks__print_log__sink": sink}
 
     def _callbacks(self, early_stopping, schedule=True):
         callbacks = []
         if self.clip_grad_norm is not None:
             callbacks.append(
-                ("gradient_clipping", GradientNormClipping(self.clip_grad_norm))
+                ("gradient_clipping", GradientClipping(self.clip_grad_norm))
             )
         monitor = "valid_loss" if early_stopping else "train_loss"
         if schedule and self.lr_schedule != "constant":
@@ -425,7 +483,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                         monitor=monitor,
                         patience=self.n_iter_no_change,
                         load_best=True,
-                        sink=print if self.verbose else _discard,
+                        sink=print if self.verbose else discard,
                     ),
                 )
             )
@@ -669,6 +727,13 @@ class RNNClassifier(_BaseRNNClassifier):
         or float16 (with loss scaling), keeping weights and loss in float32.
         Needs a CUDA device (PyTorch's CPU recurrent kernels have no mixed
         precision); worth it on GPUs with tensor cores.
+    accelerate : bool, default=False
+        Train through Hugging Face Accelerate (skorch's ``AccelerateMixin``;
+        ``pip install 'sklearn-rnn[accelerate]'``): run the script with
+        ``accelerate launch`` to train on several GPUs or machines at once,
+        each process on its share of every epoch. Accelerate then chooses
+        the device (leave ``device="auto"``) and applies ``precision``.
+        The fitted model pickles and predicts without Accelerate.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, dropout and the validation
         split. With an int, two fits on the same data give the same model on
@@ -741,7 +806,7 @@ class RNNClassifier(_BaseRNNClassifier):
             The fitted classifier.
         """
         validate_params(self, self._parameter_constraints)
-        device = self._training_device()
+        device, accelerator = self._training_device(self._continues_training())
         ids = _check_ids(X)
         y, classes, sample_weight = self._check_targets(y, len(ids), sample_weight)
         make_embeddings = None
@@ -755,7 +820,14 @@ class RNNClassifier(_BaseRNNClassifier):
                 n_tokens = len(matrix)
                 make_embeddings = partial(_given_embeddings, matrix)
         return self._fit_ids(
-            ids, y, classes, sample_weight, n_tokens, device, make_embeddings
+            ids,
+            y,
+            classes,
+            sample_weight,
+            n_tokens,
+            device,
+            make_embeddings,
+            accelerator=accelerator,
         )
 
     def _check_embedding_matrix(self, n_tokens):
@@ -942,6 +1014,13 @@ class RNNTextClassifier(_BaseRNNClassifier):
         or float16 (with loss scaling), keeping weights and loss in float32.
         Needs a CUDA device (PyTorch's CPU recurrent kernels have no mixed
         precision); worth it on GPUs with tensor cores.
+    accelerate : bool, default=False
+        Train through Hugging Face Accelerate (skorch's ``AccelerateMixin``;
+        ``pip install 'sklearn-rnn[accelerate]'``): run the script with
+        ``accelerate launch`` to train on several GPUs or machines at once,
+        each process on its share of every epoch. Accelerate then chooses
+        the device (leave ``device="auto"``) and applies ``precision``.
+        The fitted model pickles and predicts without Accelerate.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, dropout and the validation
         split. With an int, two fits on the same data give the same model on
@@ -1038,6 +1117,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
         class_weight=None,
         device="auto",
         precision="float32",
+        accelerate=False,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -1067,6 +1147,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
             class_weight=class_weight,
             device=device,
             precision=precision,
+            accelerate=accelerate,
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
@@ -1099,11 +1180,13 @@ class RNNTextClassifier(_BaseRNNClassifier):
             The fitted classifier.
         """
         validate_params(self, self._parameter_constraints)
-        device = self._training_device()  # fails before any text is read
+        continuing = self._continues_training()
+        # fails before any text is read
+        device, accelerator = self._training_device(continuing)
         texts = check_texts(X)
         y, classes, sample_weight = self._check_targets(y, len(texts), sample_weight)
         return self._fit_texts(
-            texts, y, classes, sample_weight, device, self._continues_training()
+            texts, y, classes, sample_weight, device, accelerator, continuing
         )
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -1143,18 +1226,32 @@ class RNNTextClassifier(_BaseRNNClassifier):
         """
         validate_params(self, self._parameter_constraints)
         continuing = hasattr(self, "net_")
-        device = str(self.net_.device) if continuing else resolve_device(self.device)
-        _check_precision(self.precision, device)
+        device, accelerator = self._training_device(continuing)
         texts = check_texts(X)
         y, classes, sample_weight = self._check_chunk_targets(
             y, len(texts), classes, sample_weight
         )
         return self._fit_texts(
-            texts, y, classes, sample_weight, device, continuing, incremental=True
+            texts,
+            y,
+            classes,
+            sample_weight,
+            device,
+            accelerator,
+            continuing,
+            incremental=True,
         )
 
     def _fit_texts(
-        self, texts, y, classes, sample_weight, device, continuing, incremental=False
+        self,
+        texts,
+        y,
+        classes,
+        sample_weight,
+        device,
+        accelerator,
+        continuing,
+        incremental=False,
     ):
         vectorizer = self.vectorizer_ if continuing else self._new_vectorizer()
         counts = None
@@ -1182,6 +1279,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
             other_attributes=[("vectorizer_", vectorizer)],
             counts=counts,
             incremental=incremental,
+            accelerator=accelerator,
         )
 
     def _reads_whole_texts(self):
@@ -1431,6 +1529,14 @@ def _check_class_weight(class_weight, classes):
             )
 
 
+def _shards(accelerator):
+    """Iterator parameters giving each process its share of the batches."""
+    return {
+        "iterator_train__num_shards": accelerator.num_processes,
+        "iterator_train__shard_index": accelerator.process_index,
+    }
+
+
 def _draw_seed(random_state):
     if random_state is None:
         return int(np.random.SeedSequence().generate_state(1)[0])
@@ -1440,10 +1546,6 @@ def _draw_seed(random_state):
 def _fixed_split(valid):
     """A skorch ``train_split`` returning our own validation set, or None."""
     return None if valid is None else predefined_split(valid)
-
-
-def _discard(*args, **kwargs):
-    pass
 
 
 def _training_state(net):

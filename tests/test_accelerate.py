@@ -1,0 +1,129 @@
+"""Training through Hugging Face Accelerate, on the CPU.
+
+One process tests the integration (same model as without Accelerate,
+pickling, continued training); two processes started by torchrun, with
+Accelerate's CPU backend (gloo), test distributed data parallel training:
+each process trains on its half of every epoch, and both end with the same
+weights.
+"""
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import FAST, keyword_data
+
+from sklearn_rnn import RNNTextClassifier
+
+pytest.importorskip("accelerate")
+
+# Accelerate chooses the device; "auto" is the only device it accepts.
+PARAMS = {**FAST, "device": "auto"}
+
+
+def test_one_process_trains_the_same_model_as_without_accelerate(keyword_texts):
+    X, y = keyword_texts
+    # a clipping threshold that does clip, through Accelerate's clip_grad_norm_
+    params = {**PARAMS, "clip_grad_norm": 0.05}
+    accelerated = RNNTextClassifier(**params, accelerate=True).fit(X, y)
+    plain = RNNTextClassifier(**params).fit(X, y)
+    np.testing.assert_array_equal(accelerated.predict_proba(X), plain.predict_proba(X))
+    assert accelerated.history_ == [
+        {**row, "dur": accelerated.history_[i]["dur"]}
+        for i, row in enumerate(plain.history_)
+    ]
+
+
+def test_the_fitted_model_pickles_without_accelerate_objects(keyword_texts):
+    X, y = keyword_texts
+    clf = RNNTextClassifier(**PARAMS, accelerate=True).fit(X, y)
+    data = pickle.dumps(clf)
+    # neither the accelerator nor accelerate's optimizer wrapper is stored,
+    # so the file loads where accelerate is not installed
+    assert b"accelerate.accelerator" not in data
+    assert b"accelerate.optimizer" not in data
+    loaded = pickle.loads(data)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    # pickling left the fitted estimator able to go on training
+    assert clf.net_.accelerator is not None
+    clf.partial_fit(X[:40], y[:40])
+
+
+def test_training_continues_with_a_new_accelerator(keyword_texts):
+    X, y = keyword_texts
+    clf = RNNTextClassifier(**PARAMS, accelerate=True).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(clf))
+    loaded.set_params(warm_start=True, max_epochs=2).fit(X, y)
+    assert loaded.n_epochs_ == clf.n_epochs_ + 2
+    assert loaded.net_.accelerator is not None
+    loaded.partial_fit(X[:40], y[:40])
+    assert loaded.n_epochs_ == clf.n_epochs_ + 3
+
+
+def test_training_continues_only_as_it_began(keyword_texts):
+    X, y = keyword_texts
+    plain = RNNTextClassifier(**PARAMS).fit(X, y)
+    with pytest.raises(ValueError, match="trained without Accelerate"):
+        plain.set_params(warm_start=True, accelerate=True).fit(X, y)
+    accelerated = RNNTextClassifier(**PARAMS, accelerate=True).fit(X, y)
+    with pytest.raises(ValueError, match="trained with Accelerate"):
+        accelerated.partial_fit(X, y, classes=["neg", "pos"]).set_params(
+            accelerate=False
+        ).partial_fit(X, y)
+
+
+def test_accelerate_chooses_the_device(keyword_texts):
+    with pytest.raises(ValueError, match="leave device='auto'"):
+        RNNTextClassifier(**FAST, accelerate=True).fit(*keyword_texts)
+
+
+DISTRIBUTED_SCRIPT = """
+import json, pickle, sys
+sys.path.insert(0, {tests!r})
+from accelerate import PartialState
+from helpers import FAST, keyword_data
+from sklearn_rnn import RNNTextClassifier
+
+X, y = keyword_data(240, seed=0)
+clf = RNNTextClassifier(
+    **{{**FAST, "device": "auto"}}, accelerate=True, early_stopping=False
+).fit(X, y)
+state = PartialState()
+weights = sum(p.detach().abs().sum().item() for p in clf.net_.module_.parameters())
+result = {{
+    "rank": state.process_index,
+    "processes": state.num_processes,
+    "batches": [len(row["batches"]) for row in clf.net_.history],
+    "weights": weights,
+}}
+with open({out!r} + f"/rank{{state.process_index}}.json", "w") as file:
+    json.dump(result, file)
+if state.is_main_process:
+    with open({out!r} + "/model.pkl", "wb") as file:
+        pickle.dump(clf, file)
+"""
+
+
+def test_two_processes_share_each_epoch_and_end_alike(tmp_path):
+    script = tmp_path / "train.py"
+    tests = str(Path(__file__).parent)
+    script.write_text(DISTRIBUTED_SCRIPT.format(tests=tests, out=str(tmp_path)))
+    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += ["--nproc_per_node", "2", str(script)]
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{i}.json").read_text()) for i in (0, 1)]
+    assert [rank["processes"] for rank in ranks] == [2, 2]
+    # 240 texts in batches of 16: 15 batches an epoch, 7 for each process
+    assert ranks[0]["batches"] == ranks[1]["batches"] == [7] * FAST["max_epochs"]
+    assert ranks[0]["weights"] == pytest.approx(ranks[1]["weights"], rel=1e-6)
+    with open(tmp_path / "model.pkl", "rb") as file:
+        clf = pickle.load(file)
+    X, y = keyword_data(100, seed=1)
+    assert clf.score(X, y) >= 0.9
