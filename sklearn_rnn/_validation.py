@@ -6,6 +6,7 @@ scikit-learn's is private API that changes between releases.
 """
 
 import math
+from itertools import islice
 from numbers import Integral, Real
 
 import numpy as np
@@ -181,6 +182,43 @@ def check_texts(X, name="X"):
         if not isinstance(text, str):
             raise _not_a_text_error(name, index, text)
     return texts
+
+
+def iter_text_chunks(X, chunk_size, name="X"):
+    """Yield the texts of ``X`` as lists of at most ``chunk_size`` str.
+
+    A container (anything with a length) is checked by :func:`check_texts` as
+    a whole. Any other iterable, a generator over a file say, is read once, a
+    chunk at a time, so that it is never held in memory all at once; its
+    items are checked as they are read.
+
+    Raises
+    ------
+    TypeError or ValueError
+        As :func:`check_texts` does: naming the first item that is not a str,
+        or saying that ``X`` holds no text at all.
+    """
+    if hasattr(X, "__len__"):
+        texts = check_texts(X, name)
+        for start in range(0, len(texts), chunk_size):
+            yield texts[start : start + chunk_size]
+        return
+    try:
+        iterator = iter(X)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a sequence of texts, got {type(X).__name__}."
+        ) from None
+    n_read = 0
+    while chunk := list(islice(iterator, chunk_size)):
+        for index, text in enumerate(chunk, start=n_read):
+            if not isinstance(text, str):
+                raise _not_a_text_error(name, index, text)
+        yield chunk
+        n_read += len(chunk)
+        del chunk, text  # not held while the next chunk is read
+    if not n_read:
+        raise ValueError(f"{name} is empty: at least one text is needed.")
 
 
 def _not_a_text_error(name, index, item):

@@ -5,6 +5,7 @@ import sys
 import unicodedata
 import warnings
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Set
 from functools import cache, partial
 from itertools import chain, repeat
 from numbers import Integral, Real
@@ -22,7 +23,9 @@ from ._validation import (
     IsCallable,
     IsNone,
     Options,
+    Satisfies,
     check_texts,
+    iter_text_chunks,
     validate_params,
 )
 
@@ -40,6 +43,16 @@ ASCII_TOKEN_PATTERN = r"[0-9A-Za-z_]+|[^0-9A-Za-z_\s]"
 # kept; a token and its space average well under 8 characters in English, and
 # a slice that holds too few tokens falls back to the whole text.
 MAX_CHARS_PER_TOKEN = 8
+# fit tokenizes and counts this many texts at a time, so that what it holds
+# besides the vocabulary stays the same size however long the corpus is.
+FIT_CHUNK_SIZE = 10_000
+
+
+def _is_token_collection(value):
+    """Whether ``value`` can be read, in a fixed order, as often as needed."""
+    return isinstance(value, Iterable) and not isinstance(
+        value, str | bytes | Set | Iterator
+    )
 
 
 class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -49,7 +62,9 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
     tokens that occur in at least ``min_df`` texts. :meth:`transform` then turns
     each text into the ids of its tokens, in order. Id 0 is padding and id 1 the
     unknown token (any token outside the vocabulary); known tokens have ids from
-    2 on, the most frequent first.
+    2 on, the most frequent first. :meth:`fit` reads its texts once, a chunk at
+    a time, so they may come from a generator over a file too large to hold in
+    memory. A ``vocabulary`` given in advance is used as it is.
 
     Parameters
     ----------
@@ -79,11 +94,21 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
     truncation : {"post", "pre"}, default="post"
         Which end of a text longer than ``max_len`` is cut: ``"post"`` keeps
         the beginning, ``"pre"`` keeps the end.
+    vocabulary : Mapping, iterable of str or None, default=None
+        A fixed vocabulary, used instead of learning one: :meth:`fit` then
+        learns nothing and ``min_df`` and ``max_features`` are ignored. Either
+        distinct str tokens in an ordered collection (a list, tuple or array),
+        which get the ids 2, 3, ... in their order, or a mapping of token to
+        id, such as another vectorizer's ``vocabulary_``, whose ids must be 2
+        to ``n + 1`` for ``n`` tokens. Tokens are looked up as the analyzer
+        gives them (lowercased, with ``lowercase``); ``"<pad>"`` and
+        ``"<unk>"`` are reserved for ids 0 and 1. None learns the vocabulary
+        from the texts.
 
     Attributes
     ----------
     vocabulary_ : dict
-        Token to id, ids from 2 on.
+        Token to id, ids from 2 on, in the order of the ids.
 
     See Also
     --------
@@ -100,6 +125,14 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
     >>> vec = TextVectorizer().fit(["a good film", "a bad film"])
     >>> vec.transform(["a good plot"])
     array([[2, 5, 1]])
+
+    A fixed vocabulary, and texts from a generator:
+
+    >>> vec = TextVectorizer(vocabulary=["good", "bad"])
+    >>> vec.fit(text for text in ["a good film", "a bad film"]).vocabulary_
+    {'good': 2, 'bad': 3}
+    >>> vec.transform(["a good plot"])
+    array([[1, 2, 1]])
     """
 
     _parameter_constraints = {
@@ -111,6 +144,19 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         "tokenizer": [IsCallable(), IsNone()],
         "analyzer": [Options("word", "char")],
         "truncation": [Options("post", "pre")],
+    }
+    # Kept out of _parameter_constraints, whose parameters RNNTextClassifier
+    # takes as its own text parameters: a fixed vocabulary is not one of them.
+    _vocabulary_constraints = {
+        "vocabulary": [
+            InstanceOf(Mapping, "a mapping of token to id"),
+            Satisfies(
+                _is_token_collection,
+                "an ordered collection of str tokens (not a set, a str or a "
+                "one-shot iterator)",
+            ),
+            IsNone(),
+        ],
     }
 
     def __init__(
@@ -124,6 +170,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         tokenizer=None,
         analyzer="word",
         truncation="post",
+        vocabulary=None,
     ):
         self.max_features = max_features
         self.min_df = min_df
@@ -133,15 +180,23 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         self.tokenizer = tokenizer
         self.analyzer = analyzer
         self.truncation = truncation
+        self.vocabulary = vocabulary
 
     def fit(self, X, y=None):
         """Learn the vocabulary of the texts in ``X``.
 
+        The texts are read once, tokenized and counted ``FIT_CHUNK_SIZE``
+        (10,000) at a time: besides the vocabulary's counts, only one chunk's
+        tokens are held at once. The vocabulary is the one the same texts
+        would give all at once. With a fixed ``vocabulary``, the texts are
+        only checked.
+
         Parameters
         ----------
-        X : sequence of str
+        X : iterable of str
             Texts: a list, tuple, 1-D array, pandas Series or one-column
-            DataFrame.
+            DataFrame, or any other iterable of str, such as a generator that
+            reads them from a file, which is not held in memory whole.
         y : None
             Ignored.
 
@@ -151,7 +206,18 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             The fitted vectorizer.
         """
         self._validate_params()
-        self._fit_tokens(self._tokens(X))
+        fixed_vocabulary = self._fixed_vocabulary()
+        if fixed_vocabulary is not None:
+            for _ in iter_text_chunks(X, FIT_CHUNK_SIZE):
+                pass  # the texts are checked as they are read
+            self.vocabulary_ = fixed_vocabulary
+            return self
+        tally = _TokenTally(count_documents=not self._keeps_every_token(None))
+        for texts in iter_text_chunks(X, FIT_CHUNK_SIZE):
+            tokenized = self._tokenize_all(texts, first_index=tally.n_texts)
+            tally.add(self._truncate(tokenized))
+            del texts, tokenized  # not held while the next chunk is read
+        self._learn_vocabulary(tally)
         return self
 
     def fit_transform(self, X, y=None):
@@ -159,8 +225,9 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
         Parameters
         ----------
-        X : sequence of str
-            Texts.
+        X : iterable of str
+            Texts; an iterator is read into memory, as the result holds a row
+            for each text anyway.
         y : None
             Ignored.
 
@@ -170,15 +237,17 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             Token ids, right-padded with 0.
         """
         self._validate_params()
-        return self._fit_tokens(self._tokens(X))
+        fixed_vocabulary = self._fixed_vocabulary()
+        return self._fit_tokens(self._tokens(X), fixed_vocabulary)
 
     def transform(self, X):
         """Turn texts into a right-padded matrix of token ids.
 
         Parameters
         ----------
-        X : sequence of str
-            Texts.
+        X : iterable of str
+            Texts; an iterator is read into memory, as the result holds a row
+            for each text anyway.
 
         Returns
         -------
@@ -200,7 +269,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
         Parameters
         ----------
-        X : sequence of str
+        X : iterable of str
             Texts.
 
         Returns
@@ -291,7 +360,8 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         """
         self._validate_params()
         # not clone: its deep copy would refuse tokenizers holding locks
-        return partial(_analyze, type(self)(**self.get_params(deep=False)))
+        params = {**self.get_params(deep=False), "vocabulary": None}
+        return partial(_analyze, type(self)(**params))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -301,6 +371,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
     def _validate_params(self):
         validate_params(self, self._parameter_constraints)
+        validate_params(self, self._vocabulary_constraints)
         if self.analyzer == "word" and self.tokenizer is None:
             compile_token_pattern(self.token_pattern)
         if self.analyzer == "char" and self.tokenizer is not None:
@@ -322,9 +393,13 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         """
         if fit:
             self._validate_params()
+        fixed_vocabulary = self._fixed_vocabulary() if fit else None
         whole = self._tokenize_all(texts, whole=True)
         truncated = self._truncate(whole)
-        ids = self._fit_tokens(truncated) if fit else self._to_ids(truncated)
+        if fit:
+            ids = self._fit_tokens(truncated, fixed_vocabulary)
+        else:
+            ids = self._to_ids(truncated)
         return ids, self._counts(whole)
 
     def _counts(self, tokenized):
@@ -356,12 +431,13 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             return [tokens[: self.max_len] for tokens in tokenized]
         return [tokens[-self.max_len :] for tokens in tokenized]
 
-    def _tokenize_all(self, texts, whole=False):
+    def _tokenize_all(self, texts, whole=False, first_index=0):
         """Return the list of tokens of each text.
 
         Where the tokens are known to be local (characters, or the built-in
         pattern), only the part of a long text that ``max_len`` keeps is read,
-        unless ``whole``.
+        unless ``whole``. ``first_index`` is the position of ``texts[0]`` in
+        the caller's input, for the tokenizer's error messages.
         """
         truncating = self.max_len is not None and not whole
         if self.lowercase:
@@ -371,7 +447,10 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
                 texts = map(self._kept_end, texts, repeat(self.max_len))
             return list(map(list, texts))
         if self.tokenizer is not None:
-            return [self._call_tokenizer(i, text) for i, text in enumerate(texts)]
+            return [
+                self._call_tokenizer(index, text)
+                for index, text in enumerate(texts, start=first_index)
+            ]
         if self.token_pattern is not None:
             findall = compile_token_pattern(self.token_pattern).findall
             return [findall(text) for text in texts]
@@ -407,24 +486,29 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             )
         return tokens
 
-    def _fit_tokens(self, tokenized):
+    def _fit_tokens(self, tokenized, fixed_vocabulary=None):
         """Learn ``vocabulary_``; return the ids of ``tokenized`` under it.
 
-        Each distinct token first gets a provisional id in order of first
-        appearance, so counting and ranking run in numpy and the final ids come
-        from one array lookup, not a second pass of dictionary lookups.
+        With a ``fixed_vocabulary`` (see :meth:`_fixed_vocabulary`), that is
+        the vocabulary and nothing is learnt.
         """
-        provisional = defaultdict()
-        provisional.default_factory = provisional.__len__
-        lengths = _lengths(tokenized)
-        provisional_ids = np.fromiter(
-            map(provisional.__getitem__, chain.from_iterable(tokenized)),
-            dtype=np.int64,
-            count=int(lengths.sum()),
-        )
-        tokens = list(provisional)
-        keep = self._frequent_enough(provisional_ids, lengths, len(tokens))
-        counts = np.bincount(provisional_ids, minlength=len(tokens))
+        if fixed_vocabulary is not None:
+            self.vocabulary_ = fixed_vocabulary
+            return self._to_ids(tokenized)
+        tally = _TokenTally(count_documents=not self._keeps_every_token(len(tokenized)))
+        lengths, provisional_ids = tally.add(tokenized)
+        final_ids = self._learn_vocabulary(tally)
+        return _pad(lengths, final_ids[provisional_ids])
+
+    def _learn_vocabulary(self, tally):
+        """Set ``vocabulary_`` from a :class:`_TokenTally` of all the texts.
+
+        Return the final id of each provisional id, 1 (unknown) for the tokens
+        left out, so that ids are mapped with one array lookup rather than a
+        second pass of dictionary lookups.
+        """
+        tokens = list(tally.provisional)
+        keep = self._frequent_enough(tally)
         # Most frequent first, ties alphabetical: sort by token, then stably by
         # count.
         alphabetical = np.array(
@@ -432,7 +516,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             dtype=np.int64,
         )
         ranked = alphabetical[
-            np.argsort(-counts[alphabetical], kind="stable")[: self.max_features]
+            np.argsort(-tally.counts[alphabetical], kind="stable")[: self.max_features]
         ]
         if not len(ranked):
             raise ValueError(
@@ -446,22 +530,49 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         }
         final_ids = np.full(len(tokens), UNKNOWN_ID, dtype=np.int64)
         final_ids[ranked] = np.arange(FIRST_TOKEN_ID, FIRST_TOKEN_ID + len(ranked))
-        return _pad(lengths, final_ids[provisional_ids])
+        return final_ids
 
-    def _frequent_enough(self, token_ids, lengths, n_tokens):
-        """Mask of the token ids that occur in at least ``min_df`` texts."""
-        n_texts = len(lengths)
+    def _keeps_every_token(self, n_texts):
+        """Whether ``min_df`` keeps every token of ``n_texts`` texts.
+
+        ``n_texts`` is None when it is not known yet, as while reading an
+        iterator: a float ``min_df`` may then drop tokens.
+        """
+        if isinstance(self.min_df, Integral):
+            return self.min_df <= 1
+        return n_texts is not None and float(self.min_df) <= 1 / n_texts
+
+    def _frequent_enough(self, tally):
+        """Mask of the provisional ids that occur in at least ``min_df`` texts."""
+        n_texts = tally.n_texts
+        if self._keeps_every_token(n_texts):
+            return np.ones(len(tally.provisional), dtype=bool)
         if isinstance(self.min_df, Integral):
             min_share = self.min_df / n_texts
         else:
             min_share = float(self.min_df)
         # Compare shares, not counts: ceil(0.07 * 100) is 8 in floating point.
-        if min_share <= 1 / n_texts:
-            return np.ones(n_tokens, dtype=bool)
-        text_index = np.repeat(np.arange(n_texts, dtype=np.int64), lengths)
-        distinct_in_text = np.unique(text_index * n_tokens + token_ids) % n_tokens
-        document_counts = np.bincount(distinct_in_text, minlength=n_tokens)
-        return document_counts / n_texts >= min_share
+        return tally.document_counts / n_texts >= min_share
+
+    def _fixed_vocabulary(self):
+        """The ``vocabulary`` parameter as a new token-to-id dict, or None.
+
+        The dict is in the order of the ids, as :meth:`get_feature_names_out`
+        needs. Raises ``InvalidParameterError`` naming what is wrong with it.
+        """
+        if self.vocabulary is None:
+            return None
+        if isinstance(self.vocabulary, Mapping):
+            tokens = list(self.vocabulary.keys())
+            ids = list(self.vocabulary.values())
+        else:
+            tokens = list(self.vocabulary)
+            ids = range(FIRST_TOKEN_ID, FIRST_TOKEN_ID + len(tokens))
+        _check_vocabulary_tokens(tokens)
+        _check_vocabulary_ids(tokens, ids)
+        in_id_order = sorted(range(len(tokens)), key=ids.__getitem__)
+        # str() makes numpy's str_ tokens plain str
+        return {str(tokens[index]): int(ids[index]) for index in in_id_order}
 
     def _to_ids(self, tokenized):
         lengths = _lengths(tokenized)
@@ -474,6 +585,107 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             count=int(lengths.sum()),
         )
         return _pad(lengths, token_ids)
+
+
+class _TokenTally:
+    """Counts of tokens, and of the texts they occur in, added chunk by chunk.
+
+    Each distinct token gets a provisional id in order of first appearance, so
+    that counting runs in numpy. ``document_counts`` is None unless asked for.
+    """
+
+    def __init__(self, count_documents):
+        self.provisional = defaultdict()
+        self.provisional.default_factory = self.provisional.__len__
+        self.n_texts = 0
+        self.counts = np.zeros(0, dtype=np.int64)
+        self.document_counts = np.zeros(0, dtype=np.int64) if count_documents else None
+
+    def add(self, tokenized):
+        """Count the tokens of some texts; return their lengths and provisional ids."""
+        lengths = _lengths(tokenized)
+        provisional_ids = np.fromiter(
+            map(self.provisional.__getitem__, chain.from_iterable(tokenized)),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
+        n_tokens = len(self.provisional)
+        self.counts = _add_counts(
+            self.counts, np.bincount(provisional_ids, minlength=n_tokens)
+        )
+        if self.document_counts is not None:
+            text_index = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+            # Sorted, a (text, token) pair's repeats are adjacent. np.unique
+            # would give the same, but numpy 2's hashing makes it ~50x slower.
+            pairs = np.sort(text_index * n_tokens + provisional_ids)
+            first_of_pair = np.ones(len(pairs), dtype=bool)
+            first_of_pair[1:] = pairs[1:] != pairs[:-1]
+            distinct_in_text = pairs[first_of_pair] % n_tokens
+            self.document_counts = _add_counts(
+                self.document_counts, np.bincount(distinct_in_text, minlength=n_tokens)
+            )
+        self.n_texts += len(lengths)
+        return lengths, provisional_ids
+
+
+def _add_counts(total, counts):
+    """Add ``total`` into ``counts``, which may count more tokens; return it."""
+    counts[: len(total)] += total
+    return counts
+
+
+_VOCABULARY_PARAMETER = "The 'vocabulary' parameter of TextVectorizer"
+
+
+def _check_vocabulary_tokens(tokens):
+    if not tokens:
+        raise InvalidParameterError(
+            f"{_VOCABULARY_PARAMETER} is empty; give at least one token, or None "
+            "to learn the vocabulary in fit."
+        )
+    seen = set()
+    for token in tokens:
+        if not isinstance(token, str):
+            raise InvalidParameterError(
+                f"{_VOCABULARY_PARAMETER} holds {token!r:.100}, of type "
+                f"{type(token).__name__}; tokens must be str."
+            )
+        if token in (PAD_TOKEN, UNKNOWN_TOKEN):
+            raise InvalidParameterError(
+                f"{_VOCABULARY_PARAMETER} holds {token!r}, which is reserved: "
+                f"{PAD_TOKEN!r} has id {PAD_ID} and {UNKNOWN_TOKEN!r} id "
+                f"{UNKNOWN_ID}, whatever the vocabulary."
+            )
+        if token in seen:
+            raise InvalidParameterError(
+                f"{_VOCABULARY_PARAMETER} holds {token!r} more than once; tokens "
+                "must be distinct."
+            )
+        seen.add(token)
+
+
+def _check_vocabulary_ids(tokens, ids):
+    """Check that ``ids`` are the ints from 2 to ``len(tokens) + 1``, each once."""
+    last_id = FIRST_TOKEN_ID + len(tokens) - 1
+    token_of_id = {}
+    for token, token_id in zip(tokens, ids, strict=True):
+        if isinstance(token_id, bool | np.bool_) or not isinstance(token_id, Integral):
+            raise InvalidParameterError(
+                f"{_VOCABULARY_PARAMETER} maps {token!r} to {token_id!r:.100}; ids "
+                "must be int."
+            )
+        if not FIRST_TOKEN_ID <= token_id <= last_id:
+            raise InvalidParameterError(
+                f"{_VOCABULARY_PARAMETER} maps {token!r} to {token_id}; the ids of "
+                f"{len(tokens)} tokens must be {FIRST_TOKEN_ID} to {last_id} "
+                f"({PAD_ID} is padding and {UNKNOWN_ID} the unknown token)."
+            )
+        if token_id in token_of_id:
+            raise InvalidParameterError(
+                f"{_VOCABULARY_PARAMETER} gives id {token_id} to both "
+                f"{token_of_id[token_id]!r} and {token!r}; ids must be distinct."
+            )
+        token_of_id[token_id] = token
 
 
 def _analyze(vectorizer, text):

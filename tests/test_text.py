@@ -1,7 +1,9 @@
 import pickle
 import re
 import threading
+import tracemalloc
 import unicodedata
+import weakref
 from collections import Counter
 
 import joblib
@@ -16,6 +18,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_rnn import TextVectorizer
+from sklearn_rnn import text as text_module
+from sklearn_rnn.text import FIT_CHUNK_SIZE
 
 TEXTS = ["The cat sat.", "The dog sat on the mat!", "A cat and a dog."]
 HYPOTHESIS = settings(max_examples=50, deadline=None, derandomize=True)
@@ -674,6 +678,376 @@ def test_input_containers_are_not_modified():
     pd.testing.assert_frame_equal(df, df_before)
 
 
+# --- fitting from any iterable ------------------------------------------------
+
+SMALL_CHUNK_SIZE = 7
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Make fit read its texts 7 at a time, so that few texts span many chunks."""
+    monkeypatch.setattr(text_module, "FIT_CHUNK_SIZE", SMALL_CHUNK_SIZE)
+
+
+def varied_texts(n_texts, late_from, seed=0):
+    """Texts of words with a long-tailed frequency, so that min_df and
+    max_features cut among tied counts, in mixed case, with commas and empty
+    texts; from text ``late_from`` on, also words never seen before.
+    """
+    rng = np.random.RandomState(seed)
+    words = np.array([f"w{i}" for i in range(2000)] + [f"W{i}" for i in range(50)])
+    frequency = 1 / np.arange(1, len(words) + 1)
+    lengths = rng.randint(0, 12, n_texts)
+    drawn = iter(
+        words[rng.choice(len(words), lengths.sum(), p=frequency / frequency.sum())]
+    )
+    separators = rng.choice([" ", ", ", "! "], n_texts)
+    texts = []
+    for index, (length, separator) in enumerate(zip(lengths, separators, strict=True)):
+        tokens = [next(drawn) for _ in range(length)]
+        if index >= late_from:
+            tokens.append(f"late{index % 7}")
+        texts.append(separator.join(tokens))
+    return texts
+
+
+VARIED_TEXTS = varied_texts(300, late_from=250)
+
+
+def reference_vocabulary(texts, **params):
+    """The vocabulary by plain counting of each text's analyzed tokens."""
+    analyze = TextVectorizer(**params).build_analyzer()
+    counts, document_counts = Counter(), Counter()
+    for text in texts:
+        tokens = analyze(text)
+        counts.update(tokens)
+        document_counts.update(set(tokens))
+    min_df = params.get("min_df", 1)
+    if isinstance(min_df, float):
+        min_df = min_df * len(texts)
+    kept = [token for token in counts if document_counts[token] >= min_df]
+    ranked = sorted(kept, key=lambda token: (-counts[token], token))
+    ranked = ranked[: params.get("max_features")]
+    return {token: token_id for token_id, token in enumerate(ranked, start=2)}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"min_df": 3},
+        {"min_df": 0.01},
+        {"min_df": 0.005, "max_features": 30},
+        {"max_features": 100},
+        {"analyzer": "char", "max_len": 7},
+        {"tokenizer": split_on_commas, "min_df": 2},
+        {"max_len": 3, "truncation": "pre", "lowercase": False},
+        {"token_pattern": r"\w{3,}", "max_len": None},
+    ],
+)
+def test_fit_on_a_generator_learns_the_vocabulary_of_a_list(small_chunks, params):
+    from_generator = TextVectorizer(**params).fit(text for text in VARIED_TEXTS)
+    from_list = TextVectorizer(**params).fit(VARIED_TEXTS)
+    expected = reference_vocabulary(VARIED_TEXTS, **params)
+    assert list(from_generator.vocabulary_.items()) == list(expected.items())
+    assert list(from_list.vocabulary_.items()) == list(expected.items())
+    # fit_transform counts all the texts at once, without chunks
+    all_at_once = TextVectorizer(**params)
+    all_at_once.fit_transform(VARIED_TEXTS)
+    assert all_at_once.vocabulary_ == expected
+
+
+def test_fit_on_a_generator_of_full_size_chunks_learns_the_vocabulary_of_a_list():
+    texts = varied_texts(2 * FIT_CHUNK_SIZE + 1234, late_from=2 * FIT_CHUNK_SIZE)
+    params = {"min_df": 0.0003, "max_features": 1500}
+    from_generator = TextVectorizer(**params).fit(text for text in texts)
+    all_at_once = TextVectorizer(**params)
+    all_at_once.fit_transform(texts)
+    assert list(from_generator.vocabulary_.items()) == list(
+        all_at_once.vocabulary_.items()
+    )
+    assert len(from_generator.vocabulary_) == 1500
+    assert "late0" in from_generator.vocabulary_  # first seen in the third chunk
+
+
+class CountedTexts:
+    """An iterable of texts, without a length, that counts how it is read."""
+
+    def __init__(self, texts):
+        self.texts = texts
+        self.iterations = 0
+        self.texts_read = 0
+
+    def __iter__(self):
+        self.iterations += 1
+        for text in self.texts:
+            self.texts_read += 1
+            yield text
+
+
+@pytest.mark.parametrize("min_df", [1, 2, 0.01])
+def test_fit_reads_an_iterable_once(small_chunks, min_df):
+    texts = CountedTexts(VARIED_TEXTS)
+    vectorizer = TextVectorizer(min_df=min_df).fit(texts)
+    assert (texts.iterations, texts.texts_read) == (1, len(VARIED_TEXTS))
+    assert (
+        vectorizer.vocabulary_
+        == TextVectorizer(min_df=min_df).fit(VARIED_TEXTS).vocabulary_
+    )
+
+
+def test_fit_reads_a_generator_to_its_end():
+    generator = (text for text in ["a b", "b c", "c d"])
+    assert TextVectorizer().fit(generator).vocabulary_ == {
+        "b": 2,
+        "c": 3,
+        "a": 4,
+        "d": 5,
+    }
+    assert next(generator, "nothing left") == "nothing left"
+
+
+class TrackedText(str):
+    """A str that can be watched for when it is freed."""
+
+
+def tracked_texts(n_texts, alive):
+    """Generate texts, counting in ``alive`` how many are not freed yet."""
+
+    def freed(_):
+        alive["now"] -= 1
+
+    references = []
+    for index in range(n_texts):
+        text = TrackedText(f"w{index % 997} w{index % 13}")
+        references.append(weakref.ref(text, freed))
+        alive["now"] += 1
+        alive["most"] = max(alive["most"], alive["now"])
+        yield text
+
+
+def test_fit_holds_at_most_one_chunk_of_a_generators_texts(small_chunks):
+    n_texts = 20 * SMALL_CHUNK_SIZE + 3
+    alive = {"now": 0, "most": 0}
+    TextVectorizer().fit(tracked_texts(n_texts, alive))
+    # +1: the generator's own variable holds the text it yielded last
+    assert alive["most"] <= SMALL_CHUNK_SIZE + 1
+    # What a list of them would hold, to show that the count can fail:
+    alive = {"now": 0, "most": 0}
+    TextVectorizer().fit(list(tracked_texts(n_texts, alive)))
+    assert alive["most"] == n_texts
+
+
+def short_texts(n_texts):
+    for index in range(n_texts):
+        yield f"w{index % 997} w{index % 991} x{index % 13}"
+
+
+def peak_memory_of(function):
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_of_fit_on_a_generator_does_not_grow_with_the_corpus():
+    # Built-in caches first, so that they do not count in the first peak.
+    TextVectorizer(min_df=0.001).fit(list(short_texts(100)))
+    one_chunk = peak_memory_of(
+        lambda: TextVectorizer(min_df=0.001).fit(short_texts(FIT_CHUNK_SIZE))
+    )
+    two_chunks = peak_memory_of(
+        lambda: TextVectorizer(min_df=0.001).fit(short_texts(2 * FIT_CHUNK_SIZE))
+    )
+    # Holding the texts or their tokens would take about twice as much.
+    assert two_chunks < 1.3 * one_chunk
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [(None, ValueError), (float("nan"), ValueError), (3, TypeError), (b"x", TypeError)],
+)
+@pytest.mark.parametrize("index", [0, 2, 3 * SMALL_CHUNK_SIZE + 2])
+def test_non_text_in_a_generator_is_named_by_its_index(small_chunks, bad, error, index):
+    def texts():
+        for position in range(index + 5):
+            yield bad if position == index else "fine text"
+
+    with pytest.raises(error, match=rf"X\[{index}\]"):
+        TextVectorizer().fit(texts())
+    with pytest.raises(error, match=rf"X\[{index}\]"):
+        TextVectorizer(vocabulary=["fine"]).fit(texts())
+
+
+def test_tokenizer_error_in_a_later_chunk_names_the_texts_index(small_chunks):
+    def tokenize(text):
+        return text if text == "bad" else text.split()
+
+    texts = ["a b"] * (3 * SMALL_CHUNK_SIZE + 2) + ["bad"]
+    with pytest.raises(TypeError, match=f"for text {3 * SMALL_CHUNK_SIZE + 2} "):
+        TextVectorizer(tokenizer=tokenize).fit(iter(texts))
+
+
+@pytest.mark.parametrize("vocabulary", [None, ["a"]])
+def test_empty_generator_raises(vocabulary):
+    with pytest.raises(ValueError, match="X is empty"):
+        TextVectorizer(vocabulary=vocabulary).fit(text for text in [])
+
+
+def test_iterable_without_a_length_works_in_every_method():
+    texts = ["the cat sat", "a dog"]
+    vectorizer = TextVectorizer().fit(CountedTexts(texts))
+    ids = vectorizer.transform(texts)
+    np.testing.assert_array_equal(vectorizer.transform(CountedTexts(texts)), ids)
+    np.testing.assert_array_equal(TextVectorizer().fit_transform(iter(texts)), ids)
+    np.testing.assert_array_equal(
+        vectorizer.transform_counts(iter(texts)).toarray(),
+        vectorizer.transform_counts(texts).toarray(),
+    )
+
+
+# --- a fixed vocabulary -------------------------------------------------------
+
+
+def test_fixed_vocabulary_gets_ids_in_its_order_and_ignores_counts():
+    vectorizer = TextVectorizer(vocabulary=["cat", "the"], min_df=5, max_features=1)
+    vectorizer.fit(["the dog", "the the"])
+    assert list(vectorizer.vocabulary_.items()) == [("cat", 2), ("the", 3)]
+    np.testing.assert_array_equal(
+        vectorizer.transform(["The cat, a dog"]), [[3, 2, 1, 1, 1]]
+    )
+    assert vectorizer.get_feature_names_out().tolist() == [
+        "<pad>",
+        "<unk>",
+        "cat",
+        "the",
+    ]
+
+
+def test_another_vectorizers_vocabulary_gives_the_same_ids():
+    learnt = TextVectorizer(min_df=2).fit(TEXTS)
+    fixed = TextVectorizer(vocabulary=learnt.vocabulary_).fit(["unrelated words"])
+    assert fixed.vocabulary_ == learnt.vocabulary_
+    np.testing.assert_array_equal(fixed.transform(TEXTS), learnt.transform(TEXTS))
+
+
+def test_mapping_in_any_order_gives_a_vocabulary_in_id_order():
+    vectorizer = TextVectorizer(vocabulary={"b": 3, "c": np.int64(4), "a": 2}).fit(
+        ["x"]
+    )
+    assert list(vectorizer.vocabulary_.items()) == [("a", 2), ("b", 3), ("c", 4)]
+    assert all(type(token_id) is int for token_id in vectorizer.vocabulary_.values())
+    assert vectorizer.get_feature_names_out().tolist()[2:] == ["a", "b", "c"]
+    assert vectorizer.inverse_transform([[4, 2, 0]])[0].tolist() == ["c", "a"]
+
+
+@pytest.mark.parametrize(
+    "make_vocabulary",
+    [list, tuple, np.array, pd.Series],
+    ids=["list", "tuple", "array", "series"],
+)
+def test_fixed_vocabulary_in_ordered_collections(make_vocabulary):
+    vectorizer = TextVectorizer(vocabulary=make_vocabulary(["b", "a"])).fit(["x"])
+    assert list(vectorizer.vocabulary_.items()) == [("b", 2), ("a", 3)]
+    assert all(type(token) is str for token in vectorizer.vocabulary_)
+
+
+def test_fixed_vocabulary_is_a_copy_and_the_parameter_is_left_alone():
+    tokens = ["a", "b"]
+    vectorizer = TextVectorizer(vocabulary=tokens).fit(["a"])
+    assert tokens == ["a", "b"]
+    assert vectorizer.vocabulary is tokens
+    tokens.append("c")
+    assert vectorizer.vocabulary_ == {"a": 2, "b": 3}
+    mapping = {"a": 2}
+    vectorizer = TextVectorizer(vocabulary=mapping).fit(["a"])
+    assert vectorizer.vocabulary_ is not mapping
+    vectorizer.vocabulary_["z"] = 3
+    assert mapping == {"a": 2}
+
+
+def test_fixed_vocabulary_in_fit_transform_and_with_whole_text_counts():
+    texts = ["b a c", "c c"]
+    fixed = TextVectorizer(vocabulary=["c", "a"], max_len=2)
+    expected = TextVectorizer(vocabulary=["c", "a"], max_len=2).fit(["x"])
+    np.testing.assert_array_equal(fixed.fit_transform(texts), [[1, 3], [2, 2]])
+    assert fixed.vocabulary_ == expected.vocabulary_
+    ids, counts = TextVectorizer(vocabulary=["c", "a"], max_len=2)._ids_and_counts(
+        texts, fit=True
+    )
+    np.testing.assert_array_equal(ids, expected.transform(texts))
+    np.testing.assert_array_equal(
+        counts.toarray(), expected.transform_counts(texts).toarray()
+    )
+
+
+def test_fixed_vocabulary_still_checks_the_parameters_and_texts():
+    with pytest.raises(ValueError, match="'max_len'"):
+        TextVectorizer(vocabulary=["a"], max_len=0).fit(["a"])
+    with pytest.raises(TypeError, match="single"):
+        TextVectorizer(vocabulary=["a"]).fit("a")
+    vectorizer = TextVectorizer(vocabulary=["a"])
+    with pytest.raises(ValueError, match=r"X\[1\] is None"):
+        vectorizer.fit(["a", None])
+    assert not hasattr(vectorizer, "vocabulary_")
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "message"),
+    [
+        ([], "is empty"),
+        ({}, "is empty"),
+        (["a", 3], "holds 3, of type int; tokens must be str"),
+        ({"a": 2, None: 3}, "holds None"),
+        (["a", "b", "a"], "holds 'a' more than once"),
+        (["a", "<unk>"], "holds '<unk>', which is reserved"),
+        (["<pad>"], "holds '<pad>', which is reserved"),
+        ({"a": 2, "b": 2}, "gives id 2 to both 'a' and 'b'"),
+        ({"a": 2, "b": 4}, "maps 'b' to 4; the ids of 2 tokens must be 2 to 3"),
+        ({"a": 1}, "maps 'a' to 1; the ids of 1 tokens must be 2 to 2"),
+        ({"a": 2.0}, "maps 'a' to 2.0; ids must be int"),
+        ({"a": True}, "maps 'a' to True; ids must be int"),
+        ("a single str", "must be a mapping"),
+        (b"bytes", "must be a mapping"),
+        ({"b", "a"}, "not a set"),
+        (iter(["a"]), "one-shot iterator"),
+        (5, "must be a mapping"),
+    ],
+)
+def test_invalid_vocabulary_raises_at_fit_naming_the_problem(vocabulary, message):
+    vectorizer = TextVectorizer(vocabulary=vocabulary)  # no error at construction
+    for method in (vectorizer.fit, vectorizer.fit_transform):
+        with pytest.raises(ValueError, match="'vocabulary' parameter") as raised:
+            method(["a b"])
+        assert message in str(raised.value)
+    assert not hasattr(vectorizer, "vocabulary_")
+
+
+def test_vocabulary_survives_clone_set_params_and_pickle():
+    vectorizer = TextVectorizer(vocabulary=["b", "a"], max_len=3)
+    cloned = clone(vectorizer)
+    assert cloned.get_params() == vectorizer.get_params()
+    assert cloned.fit(["x"]).vocabulary_ == {"b": 2, "a": 3}
+    assert vectorizer.set_params(vocabulary={"z": 2}) is vectorizer
+    assert vectorizer.fit(["x"]).vocabulary_ == {"z": 2}
+    loaded = pickle.loads(pickle.dumps(vectorizer))
+    assert loaded.vocabulary == {"z": 2}
+    np.testing.assert_array_equal(loaded.transform(["z y"]), [[2, 1]])
+    assert loaded.set_params(vocabulary=None).fit(["y y z"]).vocabulary_ == {
+        "y": 2,
+        "z": 3,
+    }
+
+
+def test_build_analyzer_leaves_the_vocabulary_out():
+    vectorizer = TextVectorizer(vocabulary=["distinctive_token"], max_len=2)
+    analyze = vectorizer.build_analyzer()
+    assert analyze("A b c") == ["a", "b"]
+    assert b"distinctive_token" not in pickle.dumps(analyze)
+
+
 # --- parameters ---------------------------------------------------------------
 
 
@@ -742,6 +1116,7 @@ def test_init_stores_parameters_unchanged():
         "tokenizer": sentinel,
         "analyzer": "x",
         "truncation": None,
+        "vocabulary": iter(["a"]),
     }
     vec = TextVectorizer(**params)
     for name, value in params.items():
@@ -758,6 +1133,7 @@ def test_default_parameters():
         "tokenizer": None,
         "analyzer": "word",
         "truncation": "post",
+        "vocabulary": None,
     }
 
 
