@@ -932,6 +932,15 @@ class RNNTextClassifier(_BaseRNNClassifier):
         Word tokens or single characters.
     truncation : {"post", "pre"}, default="post"
         Which end of a text longer than ``max_len`` is cut.
+    vocabulary : TextVectorizer, Mapping, iterable of str or None, default=None
+        A fixed vocabulary, not learnt from the training texts (``min_df``
+        and ``max_features`` are then not used): a fitted
+        :class:`TextVectorizer`, whose ``lowercase``, ``token_pattern``,
+        ``tokenizer`` and ``analyzer`` must equal this estimator's (it can
+        learn from a generator over data larger than memory, for
+        :meth:`partial_fit`); or tokens as :class:`TextVectorizer` takes them,
+        a list or a mapping of token to id. None learns the vocabulary in
+        :meth:`fit`, or from the first chunk in :meth:`partial_fit`.
     embedding_dim : int, default=100
         Size of the token embeddings.
     hidden_size : int, default=128
@@ -1079,6 +1088,10 @@ class RNNTextClassifier(_BaseRNNClassifier):
 
     _parameter_constraints = {
         **TextVectorizer._parameter_constraints,
+        "vocabulary": [
+            InstanceOf(TextVectorizer, "a fitted TextVectorizer"),
+            *TextVectorizer._vocabulary_constraints["vocabulary"],
+        ],
         **_BaseRNNClassifier._parameter_constraints,
     }
 
@@ -1093,6 +1106,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
         tokenizer=None,
         analyzer="word",
         truncation="post",
+        vocabulary=None,
         embedding_dim=100,
         hidden_size=128,
         num_layers=1,
@@ -1160,6 +1174,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
         self.tokenizer = tokenizer
         self.analyzer = analyzer
         self.truncation = truncation
+        self.vocabulary = vocabulary
 
     def fit(self, X, y, sample_weight=None):
         """Learn the vocabulary and train the network.
@@ -1195,9 +1210,11 @@ class RNNTextClassifier(_BaseRNNClassifier):
         For data that does not fit in memory at once: call it on one chunk
         after another, for as many passes over the data as you like. The
         first call fixes the classes, from ``classes``, and the vocabulary:
-        the tokens of the first chunk (under ``min_df`` and
-        ``max_features``); tokens outside it are read as unknown, so make
-        the first chunk large.
+        ``vocabulary`` when it is given, else the tokens of the first chunk
+        (under ``min_df`` and ``max_features``); tokens outside it are read as
+        unknown. Best, fit a :class:`TextVectorizer` on the whole data first
+        (it reads a generator a chunk at a time) and pass it as
+        ``vocabulary``.
 
         Each call trains one epoch over the chunk at the current learning
         rate and adds one row to ``history_``. Early stopping and
@@ -1295,9 +1312,35 @@ class RNNTextClassifier(_BaseRNNClassifier):
 
     def _new_vectorizer(self):
         """An unfitted TextVectorizer with this estimator's text parameters."""
+        vocabulary = self.vocabulary
+        if isinstance(vocabulary, TextVectorizer):
+            vocabulary = self._vocabulary_of(vocabulary)
         return TextVectorizer(
-            **{name: getattr(self, name) for name in _TEXT_PARAMETERS}
+            **{name: getattr(self, name) for name in _TEXT_PARAMETERS},
+            vocabulary=vocabulary,
         )
+
+    def _vocabulary_of(self, vectorizer):
+        """The vocabulary of a fitted vectorizer that tokenizes as we do."""
+        check_is_fitted(
+            vectorizer,
+            "vocabulary_",
+            msg="vocabulary is a TextVectorizer that is not fitted; fit it first "
+            "(it can read a generator over the whole data).",
+        )
+        differing = [
+            f"{name}={getattr(vectorizer, name)!r} (this estimator: "
+            f"{getattr(self, name)!r})"
+            for name in TOKENIZING_PARAMETERS
+            if getattr(vectorizer, name) != getattr(self, name)
+        ]
+        if differing:
+            raise ValueError(
+                "vocabulary is a TextVectorizer that tokenizes differently from "
+                f"this estimator: {', '.join(differing)}. Its tokens would not "
+                "be the ones looked up; set the same parameters on both."
+            )
+        return vectorizer.vocabulary_
 
     def _pretrained_embeddings(self, vectorizer, random_state):
         matrix, found = embedding_matrix(
@@ -1380,6 +1423,8 @@ class RNNTextClassifier(_BaseRNNClassifier):
 
 
 _TEXT_PARAMETERS = tuple(TextVectorizer._parameter_constraints)
+# The parameters that decide what a text's tokens are.
+TOKENIZING_PARAMETERS = ("lowercase", "token_pattern", "tokenizer", "analyzer")
 
 
 def _check_ids(X):

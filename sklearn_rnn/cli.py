@@ -30,7 +30,7 @@ PROG = "sklearn-rnn"
 # Parameters a command line cannot or need not set: a function cannot be typed
 # (nor saved safely), there is no fitted model to continue, and the command
 # sets the verbosity from --quiet.
-NOT_OPTIONS = ("tokenizer", "warm_start", "verbose")
+NOT_OPTIONS = ("tokenizer", "vocabulary", "warm_start", "verbose")
 # Lowercase spellings accepted on top of the Python literals.
 WORDS = {"true": True, "false": False, "none": None}
 # Texts predicted at a time, so that long predictions can report progress.

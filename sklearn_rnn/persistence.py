@@ -10,6 +10,7 @@ runs code from the file.
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -208,6 +209,8 @@ def _describe_params(estimator):
         if name == "embeddings" and not isinstance(value, str | os.PathLike | None):
             # The vectors are in the trained weights; the objects are not needed.
             value = None
+        elif name == "vocabulary" and value is not None:
+            value = _vocabulary_tokens(value)
         elif name == "random_state" and not isinstance(value, Integral | None):
             value = None
         elif name == "class_weight" and isinstance(value, dict):
@@ -241,6 +244,15 @@ def _fitted_params(estimator):
             if name in params:
                 params[name] = value
     return params
+
+
+def _vocabulary_tokens(vocabulary):
+    """A fixed vocabulary (a vectorizer, mapping or tokens) as tokens by id."""
+    if isinstance(vocabulary, TextVectorizer):
+        vocabulary = vocabulary.vocabulary_
+    if isinstance(vocabulary, Mapping):
+        return sorted(vocabulary, key=vocabulary.__getitem__)
+    return [str(token) for token in vocabulary]
 
 
 def _describe_labels(labels):

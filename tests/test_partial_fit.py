@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from helpers import FAST, keyword_data
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
-from sklearn_rnn import RNNTextClassifier
+from sklearn_rnn import RNNTextClassifier, TextVectorizer
 
 CLASSES = ["neg", "pos"]
 
@@ -114,3 +115,34 @@ def test_later_calls_must_keep_to_the_classes(keyword_texts):
     with pytest.raises(ValueError, match="different lengths"):
         clf.partial_fit(X[:3], y[:2])
     assert clf.n_epochs_ == 1
+
+
+def test_a_vectorizer_fitted_on_a_generator_fixes_the_vocabulary(keyword_texts):
+    X, y = keyword_texts
+    vectorizer = TextVectorizer().fit(text for text in X)
+    clf = RNNTextClassifier(**FAST, vocabulary=vectorizer)
+    only_pos = [text for text, label in zip(X, y, strict=True) if label == "pos"]
+    clf.partial_fit(only_pos[:20], ["pos"] * 20, classes=CLASSES)
+    # "key0" never came in a chunk, but the vocabulary knows it
+    assert clf.vectorizer_.vocabulary_ == vectorizer.vocabulary_
+    assert clf.vectorizer_.vocabulary_["key0"] >= 2
+    assert clf.vectorizer_ is not vectorizer
+
+
+def test_fit_keeps_a_given_vocabulary_and_ignores_min_df(keyword_texts):
+    X, y = keyword_texts
+    tokens = ["key1", "key0", "w3"]
+    clf = RNNTextClassifier(**FAST, vocabulary=tokens, min_df=50).fit(X, y)
+    assert clf.vectorizer_.vocabulary_ == {"key1": 2, "key0": 3, "w3": 4}
+    assert clf.n_tokens_ == 5
+    assert clf.vocabulary == ["key1", "key0", "w3"]  # not modified
+    assert clf.score(X, y) >= 0.9
+
+
+def test_a_vectorizer_as_vocabulary_must_be_fitted_and_tokenize_alike(keyword_texts):
+    X, y = keyword_texts
+    with pytest.raises(NotFittedError, match="not fitted"):
+        RNNTextClassifier(**FAST, vocabulary=TextVectorizer()).fit(X, y)
+    other = TextVectorizer(lowercase=False, token_pattern=r"\S+").fit(X)
+    with pytest.raises(ValueError, match=r"lowercase=False.*token_pattern="):
+        RNNTextClassifier(**FAST, vocabulary=other).partial_fit(X, y, classes=CLASSES)

@@ -103,6 +103,33 @@ def test_a_pipeline_of_vectorizer_and_classifier_round_trips(data, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), pipeline.predict_proba(X))
 
 
+@pytest.mark.parametrize("kind", ["vectorizer", "mapping", "array"])
+def test_a_fixed_vocabulary_is_saved_as_its_tokens(data, tmp_path, kind):
+    X, y = data
+    vectorizer = TextVectorizer(min_df=2).fit(X)
+    vocabulary = {
+        "vectorizer": vectorizer,
+        "mapping": dict(reversed(vectorizer.vocabulary_.items())),
+        "array": np.array(list(vectorizer.vocabulary_)),
+    }[kind]
+    clf = RNNTextClassifier(**FAST, vocabulary=vocabulary).fit(X, y)
+    save_model(clf, tmp_path / "fixed.safetensors")
+    loaded = load_model(tmp_path / "fixed.safetensors")
+    assert loaded.vocabulary == list(vectorizer.vocabulary_)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    # a pipeline's vectorizer with an array vocabulary is saved as well
+    pipeline = Pipeline(
+        [
+            ("vec", TextVectorizer(vocabulary=np.array(list(vectorizer.vocabulary_)))),
+            ("rnn", RNNClassifier(**FAST)),
+        ]
+    ).fit(X, y)
+    save_model(pipeline, tmp_path / "pipe.safetensors")
+    assert load_model(tmp_path / "pipe.safetensors")[0].vocabulary == list(
+        vectorizer.vocabulary_
+    )
+
+
 def test_a_loaded_model_trains_on_with_warm_start(data, saved):
     X, y = data
     loaded = load_model(saved)
