@@ -3,11 +3,16 @@
 The one place that decides the device: estimators call these and nothing else.
 """
 
+import threading
 from contextlib import contextmanager
 
 import torch
 
 DEVICE_TYPES = ("cpu", "cuda", "mps")
+# Torch's random generators belong to the process: fits in threads of one
+# process (joblib's threading backend, a Dask worker with several threads)
+# take turns, or each would draw numbers meant for another.
+_GENERATORS_LOCK = threading.RLock()
 ACCELERATE_PRECISIONS = {"float32": "no", "bf16": "bf16", "fp16": "fp16"}
 
 
@@ -86,14 +91,15 @@ def seeded_generators(seed, device):
 
     Only the CPU generator and, on CUDA, that one device's generator are seeded
     (``torch.manual_seed`` would seed every CUDA device, lazily, outside the
-    fork), so the caller's random state is left exactly as it was.
+    fork), so the caller's random state is left exactly as it was. One fit at
+    a time per process holds them.
     """
     resolved = torch.device(device)
     cuda_devices = []
     if resolved.type == "cuda":
         index = resolved.index
         cuda_devices = [torch.cuda.current_device() if index is None else index]
-    with torch.random.fork_rng(devices=cuda_devices):
+    with _GENERATORS_LOCK, torch.random.fork_rng(devices=cuda_devices):
         torch.default_generator.manual_seed(seed)
         for index in cuda_devices:
             with torch.cuda.device(index):

@@ -71,18 +71,6 @@ def test_grid_search_over_text_network_and_training_parameters(keyword_texts, n_
     assert search.best_estimator_.max_len == 12
 
 
-def test_grid_search_is_identical_with_one_or_two_jobs(keyword_texts):
-    X, y = keyword_texts
-    grid = {"hidden_size": [4, 8], "cell": ["gru"]}
-    results = [
-        GridSearchCV(RNNTextClassifier(**FAST), grid, cv=CV, n_jobs=n_jobs)
-        .fit(X, y)
-        .cv_results_["mean_test_score"]
-        for n_jobs in (1, 2)
-    ]
-    np.testing.assert_array_equal(*results)
-
-
 def test_randomized_search(keyword_texts):
     X, y = keyword_texts
     search = RandomizedSearchCV(
@@ -410,22 +398,3 @@ def test_the_fitted_skorch_net_predicts_on_ids_by_itself():
     np.testing.assert_allclose(
         clf.net_.predict_proba(ids), clf.predict_proba(ids), atol=1e-6
     )
-
-
-def threads_in_use(estimator, X, y):
-    return torch.get_num_threads()
-
-
-def test_parallel_search_workers_share_the_cores(keyword_texts):
-    X, y = keyword_texts
-    search = GridSearchCV(
-        RNNTextClassifier(**{**FAST, "max_epochs": 1}),
-        {"hidden_size": [4, 6]},
-        cv=CV,
-        n_jobs=2,
-        scoring=threads_in_use,
-    ).fit(X, y)
-    # joblib gives each of the 2 workers its share of the cores, which torch
-    # takes as its thread count: no oversubscription.
-    expected = max(1, joblib.cpu_count() // 2)
-    assert set(search.cv_results_["mean_test_score"]) == {expected}
