@@ -335,6 +335,11 @@ def _proc_status_mb(field):
     return None
 
 
+def current_rss_mb():
+    """This process's resident memory now, in MB (Linux), or None."""
+    return _proc_status_mb("VmRSS")
+
+
 def _ru_maxrss_mb():
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return maxrss / 2**20 if sys.platform == "darwin" else maxrss / 1024
