@@ -3,6 +3,7 @@
 The one place that decides the device: estimators call these and nothing else.
 """
 
+import os
 import threading
 from contextlib import contextmanager
 
@@ -13,6 +14,15 @@ DEVICE_TYPES = ("cpu", "cuda", "mps")
 # process (joblib's threading backend, a Dask worker with several threads)
 # take turns, or each would draw numbers meant for another.
 _GENERATORS_LOCK = threading.RLock()
+
+
+def _new_lock_after_fork():
+    # a child forked while another thread fits would inherit the lock held
+    global _GENERATORS_LOCK
+    _GENERATORS_LOCK = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_new_lock_after_fork)
 ACCELERATE_PRECISIONS = {"float32": "no", "bf16": "bf16", "fp16": "fp16"}
 
 
@@ -48,28 +58,49 @@ def resolve_device(device):
     return str(resolved)
 
 
+def _import_accelerate():
+    try:
+        import accelerate
+    except ImportError:
+        raise ImportError(
+            "accelerate=True needs the accelerate package: "
+            "pip install 'sklearn-rnn[accelerate]'."
+        ) from None
+    return accelerate
+
+
+def accelerate_device():
+    """The device Accelerate gives this process, as a torch device string."""
+    accelerate = _import_accelerate()
+    from accelerate.utils import parse_flag_from_env
+
+    # as the Accelerator will: ACCELERATE_USE_CPU asks for the CPU backend
+    cpu = parse_flag_from_env("ACCELERATE_USE_CPU")
+    device = accelerate.PartialState(cpu=cpu).device
+    # Accelerate's distributed CPU backend names the device "cpu:0", a name
+    # torch.load cannot map when the model is unpickled.
+    return "cpu" if device.type == "cpu" else str(device)
+
+
 def make_accelerator(precision):
-    """An ``accelerate.Accelerator`` for this process, and its device.
+    """An ``accelerate.Accelerator`` for this process.
 
     Accelerate reads the processes and devices from the environment that
     ``accelerate launch`` (or ``torchrun``) sets up; started plainly, it is one
     process on the GPU if there is one. Mixed precision is Accelerate's, from
     ``precision``. Device placement is left to skorch, as without Accelerate.
     """
+    accelerate = _import_accelerate()
     try:
-        from accelerate import Accelerator
-    except ImportError:
-        raise ImportError(
-            "accelerate=True needs the accelerate package: "
-            "pip install 'sklearn-rnn[accelerate]'."
+        return accelerate.Accelerator(
+            mixed_precision=ACCELERATE_PRECISIONS[precision], device_placement=False
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"Accelerate could not train with precision={precision!r} in this "
+            "process; it keeps the mixed precision of the process's first "
+            f"accelerated fit. Accelerate said: {error}"
         ) from None
-    accelerator = Accelerator(
-        mixed_precision=ACCELERATE_PRECISIONS[precision], device_placement=False
-    )
-    device = accelerator.device
-    # Accelerate's distributed CPU backend names the device "cpu:0", a name
-    # torch.load cannot map when the model is unpickled.
-    return accelerator, "cpu" if device.type == "cpu" else str(device)
 
 
 def shared_seed(seed, accelerator):

@@ -80,7 +80,10 @@ class RNNNet(NeuralNetClassifier):
         """Keep the weights of the last completed epoch, for an interrupt."""
         self.epoch_weights_ = (
             len(self.history),
-            {name: w.detach().clone() for name, w in self.module_.state_dict().items()},
+            {
+                name: w.detach().clone()
+                for name, w in _unwrapped(self.module_).state_dict().items()
+            },
         )
 
     def get_dataset(self, X, y=None):
@@ -152,6 +155,13 @@ class RNNNet(NeuralNetClassifier):
         return torch.autocast("cuda", dtype=dtype)
 
 
+def _unwrapped(module):
+    """The module inside a DistributedDataParallel wrapper, or the module."""
+    if isinstance(module, torch.nn.parallel.DistributedDataParallel):
+        return module.module
+    return module
+
+
 class AcceleratedRNNNet(AccelerateMixin, RNNNet):
     """:class:`RNNNet` trained through Hugging Face Accelerate.
 
@@ -166,6 +176,12 @@ class AcceleratedRNNNet(AccelerateMixin, RNNNet):
     state) and the optimizer's wrapper out; a fit that continues training
     attaches a new accelerator with :meth:`attach`.
     """
+
+    def detach(self):
+        """Unwrap the module and optimizer from Accelerate's wrappers."""
+        self._unwrap_accelerator()
+        self._unwrap_optimizers()
+        return self
 
     def attach(self, accelerator):
         """Train with ``accelerator`` from now on; prepare the net for it."""

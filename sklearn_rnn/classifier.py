@@ -17,7 +17,13 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 
-from ._device import make_accelerator, resolve_device, seeded_generators, shared_seed
+from ._device import (
+    accelerate_device,
+    make_accelerator,
+    resolve_device,
+    seeded_generators,
+    shared_seed,
+)
 from ._net import (
     PRECISIONS,
     AcceleratedRNNNet,
@@ -194,7 +200,9 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                     f"'accelerate launch' or 'accelerate config'); leave "
                     f"device='auto' rather than {self.device!r}."
                 )
-            accelerator, device = make_accelerator(self.precision)
+            device = accelerate_device()
+            _check_precision(self.precision, device)
+            accelerator = make_accelerator(self.precision)
         elif continuing:
             device = str(self.net_.device)
         else:
@@ -204,12 +212,17 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_same_engine(self):
         accelerated = isinstance(self.net_, AcceleratedRNNNet)
-        if accelerated != bool(self.accelerate):
+        if accelerated and not self.accelerate:
             raise ValueError(
-                f"This network was trained {'with' if accelerated else 'without'} "
-                f"Accelerate, and training continues with accelerate="
-                f"{self.accelerate}; continue as it was trained, or fit anew "
-                "(warm_start=False)."
+                "This network was trained with Accelerate; continue training it "
+                "with accelerate=True, or fit anew (warm_start=False)."
+            )
+        if self.accelerate and not accelerated:
+            raise ValueError(
+                "This network was built without Accelerate (trained with "
+                "accelerate=False, or loaded by load_model, which builds a plain "
+                "network); continue training it with accelerate=False, or fit "
+                "anew (warm_start=False, or a new estimator for partial_fit)."
             )
 
     def _fit_ids(
@@ -241,7 +254,9 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         estimator as it was.
         """
         y_index = np.searchsorted(classes, y)
-        weights = _training_weights(y, sample_weight, self.class_weight, classes)
+        weights = _training_weights(
+            y, sample_weight, self.class_weight, classes, rescale=not incremental
+        )
         continuing = self._continues_training() or (
             incremental and hasattr(self, "net_")
         )
@@ -259,6 +274,8 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             train, valid = self._split(
                 ids, counts, y_index, weights, len(classes), seed, early_stopping
             )
+            if accelerator is not None:
+                _check_batches_for_processes(len(train), self.batch_size, accelerator)
             callbacks = self._callbacks(early_stopping, schedule=not incremental)
             previous = self.history_ if continuing else []
             if continuing:
@@ -280,8 +297,9 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 net.callbacks = callbacks
                 net.initialize_callbacks()
                 net.train_split = _fixed_split(valid)
-                if self.lr_schedule == "cosine" and not incremental:
-                    # anneal anew from the first fit's rate, not from ~0
+                if incremental or self.lr_schedule == "cosine":
+                    # partial_fit trains at the initial rates; a cosine fit
+                    # anneals anew from them, not from ~0
                     for group in net.optimizer_.param_groups:
                         group["lr"] = group.get("initial_lr", group["lr"])
                 try:
@@ -289,8 +307,10 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                         train, None, epochs=1 if incremental else self.max_epochs
                     )
                 except Exception:
+                    _detach_accelerator(net)
                     _restore_training_state(net, state_before, n_rows_before)
                     raise
+                _detach_accelerator(net)
             else:
                 net = self._build_net(
                     n_tokens, len(classes), device, valid, callbacks, accelerator
@@ -299,7 +319,12 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 net.initialize()
                 if embeddings is not None:
                     net.module_.set_embeddings(embeddings)
-                net.partial_fit(train, None, epochs=1 if incremental else None)
+                try:
+                    net.partial_fit(train, None, epochs=1 if incremental else None)
+                finally:
+                    _detach_accelerator(net)
+            if incremental:
+                net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
         interrupted_in = None
         if getattr(net, "interrupted_", False):
             interrupted_in = len(previous) + len(net.history) - n_rows_before
@@ -419,6 +444,8 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             net_class, precision = AcceleratedRNNNet, "float32"
             accelerate_params = {
                 "accelerator": accelerator,
+                # unwrapped by _detach_accelerator, after early stopping
+                "unwrap_after_train": False,
                 **_shards(accelerator),
                 **self._accelerated_sink(),
             }
@@ -1310,6 +1337,13 @@ class RNNTextClassifier(_BaseRNNClassifier):
             return self.vectorizer_._ids_and_counts(texts, fit=False)
         return self.vectorizer_.transform(texts), None
 
+    def __sklearn_clone__(self):
+        copy = super().__sklearn_clone__()
+        # clone would unfit a TextVectorizer given as the vocabulary; it is
+        # only read, so the clones share it.
+        copy.vocabulary = self.vocabulary
+        return copy
+
     def _new_vectorizer(self):
         """An unfitted TextVectorizer with this estimator's text parameters."""
         vocabulary = self.vocabulary
@@ -1534,11 +1568,13 @@ def _check_sample_weight(sample_weight, n_samples):
     return weights
 
 
-def _training_weights(y, sample_weight, class_weight, classes):
+def _training_weights(y, sample_weight, class_weight, classes, rescale=True):
     """Per-sample loss weights, scaled to mean 1, or None when all are equal.
 
     Scaling to mean 1 keeps the loss (and so the useful learning rate) on the
-    same scale whatever the weights' units.
+    same scale whatever the weights' units. Without ``rescale`` (chunks of
+    ``partial_fit``, whose weights must compare across chunks) the weights
+    are kept as they are, and None only when all are 1.
     """
     weights = None
     if class_weight is not None:
@@ -1554,6 +1590,8 @@ def _training_weights(y, sample_weight, class_weight, classes):
             "class_weight times sample_weight is 0 for every sample: nothing "
             "would be learnt."
         )
+    if not rescale:
+        return None if np.all(weights == 1) else weights
     if np.all(weights == weights[0]):
         return None
     return weights / weights.mean()
@@ -1622,6 +1660,28 @@ def _keep_completed_epochs(net, n_rows_before, early_stopping):
     if not early_stopping:
         net.module_.load_state_dict(weights)
     return True
+
+
+def _check_batches_for_processes(n_samples, batch_size, accelerator):
+    n_batches = -(-n_samples // batch_size)
+    if n_batches < accelerator.num_processes:
+        raise ValueError(
+            f"{n_samples} training samples make {n_batches} batch(es) of "
+            f"batch_size={batch_size}, fewer than the {accelerator.num_processes} "
+            "processes that share each epoch: every process needs one. Train on "
+            "more samples at a time, or with a smaller batch_size."
+        )
+
+
+def _detach_accelerator(net):
+    """Unwrap an accelerated net's module and optimizer once training ended.
+
+    Done here rather than by skorch at the end of training, where the module
+    would be unwrapped before early stopping loads the best weights, saved
+    from the wrapped module under other names.
+    """
+    if isinstance(net, AcceleratedRNNNet):
+        net.detach()
 
 
 def _forget_training_data(net):

@@ -152,7 +152,10 @@ class RNNModule(nn.Module):
         if bag is None:
             per_token = self.bag(ids).sum(dim=1)
             return logits + per_token * lengths.to(per_token.dtype).rsqrt()[:, None]
-        return logits + torch.sparse.mm(bag, self.bag.weight).to(logits.dtype)
+        # in float32 whatever the autocast: sums over thousands of tokens
+        with torch.autocast(logits.device.type, enabled=False):
+            per_token = torch.sparse.mm(bag.float(), self.bag.weight.float())
+        return logits + per_token.to(logits.dtype)
 
     def attention_weights(self, ids, lengths=None):
         """Attention weight of each token, zero at padding; rows sum to 1.

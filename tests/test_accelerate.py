@@ -68,7 +68,7 @@ def test_training_continues_with_a_new_accelerator(keyword_texts):
 def test_training_continues_only_as_it_began(keyword_texts):
     X, y = keyword_texts
     plain = RNNTextClassifier(**PARAMS).fit(X, y)
-    with pytest.raises(ValueError, match="trained without Accelerate"):
+    with pytest.raises(ValueError, match="built without Accelerate"):
         plain.set_params(warm_start=True, accelerate=True).fit(X, y)
     accelerated = RNNTextClassifier(**PARAMS, accelerate=True).fit(X, y)
     with pytest.raises(ValueError, match="trained with Accelerate"):
@@ -82,6 +82,27 @@ def test_accelerate_chooses_the_device(keyword_texts):
         RNNTextClassifier(**FAST, accelerate=True).fit(*keyword_texts)
 
 
+def test_a_refused_precision_leaves_accelerate_usable(keyword_texts):
+    # refused before Accelerate's process-wide state takes the precision
+    with pytest.raises(ValueError, match="needs a CUDA device"):
+        RNNTextClassifier(**PARAMS, accelerate=True, precision="bf16").fit(
+            *keyword_texts
+        )
+    RNNTextClassifier(**PARAMS, accelerate=True).fit(*keyword_texts)
+
+
+def test_a_loaded_model_says_how_to_continue(keyword_texts, tmp_path):
+    from sklearn_rnn import load_model, save_model
+
+    X, y = keyword_texts
+    clf = RNNTextClassifier(**PARAMS, accelerate=True).fit(X, y)
+    save_model(clf, tmp_path / "model.safetensors")
+    loaded = load_model(tmp_path / "model.safetensors")
+    with pytest.raises(ValueError, match="loaded by load_model"):
+        loaded.partial_fit(X, y)
+    loaded.set_params(accelerate=False).partial_fit(X, y)
+
+
 DISTRIBUTED_SCRIPT = """
 import json, pickle, sys
 sys.path.insert(0, {tests!r})
@@ -90,16 +111,28 @@ from helpers import FAST, keyword_data
 from sklearn_rnn import RNNTextClassifier
 
 X, y = keyword_data(240, seed=0)
+# early stopping restores the best epoch's weights, saved while DDP wraps
+# the network
 clf = RNNTextClassifier(
-    **{{**FAST, "device": "auto"}}, accelerate=True, early_stopping=False
+    **{{**FAST, "device": "auto"}}, accelerate=True, early_stopping=True
 ).fit(X, y)
 state = PartialState()
+try:
+    clf.partial_fit(X[:10], y[:10])  # one batch for two processes
+    refused = ""
+except ValueError as error:
+    refused = str(error)
+clf.partial_fit(X[:32], y[:32])
 weights = sum(p.detach().abs().sum().item() for p in clf.net_.module_.parameters())
 result = {{
     "rank": state.process_index,
     "processes": state.num_processes,
-    "batches": [len(row["batches"]) for row in clf.net_.history],
+    "batches": [
+        sum("train_loss" in batch for batch in row["batches"])
+        for row in clf.net_.history
+    ],
     "weights": weights,
+    "refused": refused,
 }}
 with open({out!r} + f"/rank{{state.process_index}}.json", "w") as file:
     json.dump(result, file)
@@ -120,8 +153,12 @@ def test_two_processes_share_each_epoch_and_end_alike(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"rank{i}.json").read_text()) for i in (0, 1)]
     assert [rank["processes"] for rank in ranks] == [2, 2]
-    # 240 texts in batches of 16: 15 batches an epoch, 7 for each process
-    assert ranks[0]["batches"] == ranks[1]["batches"] == [7] * FAST["max_epochs"]
+    # 216 training texts (24 for validation) in batches of 16: 14 batches an
+    # epoch, 7 for each process; then partial_fit's 32 texts, one each
+    expected = [7] * FAST["max_epochs"] + [1]
+    assert ranks[0]["batches"] == ranks[1]["batches"] == expected
+    for rank in ranks:
+        assert "fewer than the 2 processes" in rank["refused"]
     assert ranks[0]["weights"] == pytest.approx(ranks[1]["weights"], rel=1e-6)
     with open(tmp_path / "model.pkl", "rb") as file:
         clf = pickle.load(file)

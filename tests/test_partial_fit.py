@@ -6,6 +6,7 @@ import pytest
 from helpers import FAST, keyword_data
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import cross_val_score
 
 from sklearn_rnn import RNNTextClassifier, TextVectorizer
 
@@ -146,3 +147,37 @@ def test_a_vectorizer_as_vocabulary_must_be_fitted_and_tokenize_alike(keyword_te
     other = TextVectorizer(lowercase=False, token_pattern=r"\S+").fit(X)
     with pytest.raises(ValueError, match=r"lowercase=False.*token_pattern="):
         RNNTextClassifier(**FAST, vocabulary=other).partial_fit(X, y, classes=CLASSES)
+
+
+def test_weights_keep_their_scale_from_chunk_to_chunk(keyword_texts):
+    # Each chunk's weights used to be rescaled to mean 1, so a chunk of one
+    # class trained as if unweighted. Plain SGD shows the loss's scale.
+    X, y = keyword_texts
+    only_pos = [text for text, label in zip(X, y, strict=True) if label == "pos"]
+    fits = {}
+    for heavy in (1, 10):
+        clf = RNNTextClassifier(
+            **FAST, optimizer="sgd", class_weight={"pos": heavy, "neg": 1}
+        )
+        clf.partial_fit(X[:40], y[:40], classes=CLASSES)
+        clf.partial_fit(only_pos[:20], ["pos"] * 20)
+        fits[heavy] = clf.net_.module_.head.weight.detach()
+    assert not np.allclose(fits[1], fits[10])
+
+
+def test_partial_fit_after_a_cosine_fit_trains_at_the_initial_rate(keyword_texts):
+    X, y = keyword_texts
+    clf = RNNTextClassifier(**FAST, lr_schedule="cosine").fit(X, y)
+    head = clf.net_.module_.head.weight.detach().clone()
+    clf.partial_fit(X[:40], y[:40])
+    assert clf.history_[-1]["lr"] == FAST["lr"]
+    assert not np.array_equal(head, clf.net_.module_.head.weight.detach())
+
+
+def test_clones_keep_a_fitted_vectorizer_as_vocabulary(keyword_texts):
+    X, y = keyword_texts
+    vectorizer = TextVectorizer().fit(X)
+    clf = RNNTextClassifier(**FAST, vocabulary=vectorizer)
+    assert clone(clf).vocabulary is vectorizer
+    scores = cross_val_score(clf, X, y, cv=2)
+    assert scores.min() >= 0.8
