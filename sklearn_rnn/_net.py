@@ -177,6 +177,14 @@ class AcceleratedRNNNet(AccelerateMixin, RNNNet):
     attaches a new accelerator with :meth:`attach`.
     """
 
+    def get_iterator(self, dataset, training=False):
+        shuffle_seed = getattr(self, "shuffle_seed_", None)
+        if training and shuffle_seed is not None:
+            # each epoch's shuffle alike in every process, whatever else drew
+            # from torch's generator there
+            self.iterator_train__seed = shuffle_seed + len(self.history)
+        return super().get_iterator(dataset, training=training)
+
     def detach(self):
         """Unwrap the module and optimizer from Accelerate's wrappers."""
         self._unwrap_accelerator()

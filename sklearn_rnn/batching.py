@@ -143,6 +143,10 @@ class BatchIterator:
         batches of an epoch are left out.
     shard_index : int, default=0
         This process's place among the ``num_shards``.
+    seed : int or None, default=None
+        Shuffle with a generator of this seed rather than torch's global one,
+        so that processes whose global generators have diverged (dropout on
+        the CPU draws from it) still shuffle alike.
     """
 
     def __init__(
@@ -154,6 +158,7 @@ class BatchIterator:
         pin_memory=False,
         num_shards=1,
         shard_index=0,
+        seed=None,
     ):
         self.dataset = dataset
         self.batch_size = batch_size
@@ -162,6 +167,7 @@ class BatchIterator:
         self.pin_memory = pin_memory
         self.num_shards = num_shards
         self.shard_index = shard_index
+        self.seed = seed
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size) // self.num_shards
@@ -177,14 +183,17 @@ class BatchIterator:
             yield self.dataset.batch(index, pin_memory=self.pin_memory)
 
     def _bucketed_batches(self):
-        order = torch.randperm(len(self.dataset))
+        generator = None
+        if self.seed is not None:
+            generator = torch.Generator().manual_seed(self.seed)
+        order = torch.randperm(len(self.dataset), generator=generator)
         pools = order.split(self.pool_batches * self.batch_size)
         lengths = self.dataset.lengths
         by_length = torch.cat(
             [pool[torch.argsort(lengths[pool], stable=True)] for pool in pools]
         )
         batches = by_length.split(self.batch_size)
-        return [batches[i] for i in torch.randperm(len(batches))]
+        return [batches[i] for i in torch.randperm(len(batches), generator=generator)]
 
 
 def prediction_batches(lengths):

@@ -297,6 +297,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 net.callbacks = callbacks
                 net.initialize_callbacks()
                 net.train_split = _fixed_split(valid)
+                _share_shuffles(net, accelerator, seed)
                 if incremental or self.lr_schedule == "cosine":
                     # partial_fit trains at the initial rates; a cosine fit
                     # anneals anew from them, not from ~0
@@ -317,6 +318,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 )
                 n_rows_before = 0
                 net.initialize()
+                _share_shuffles(net, accelerator, seed)
                 if embeddings is not None:
                     net.module_.set_embeddings(embeddings)
                 try:
@@ -1671,6 +1673,13 @@ def _check_batches_for_processes(n_samples, batch_size, accelerator):
             "processes that share each epoch: every process needs one. Train on "
             "more samples at a time, or with a smaller batch_size."
         )
+
+
+def _share_shuffles(net, accelerator, seed):
+    """Have every process of a distributed fit shuffle each epoch alike."""
+    if accelerator is not None:
+        shared = accelerator.num_processes > 1
+        net.shuffle_seed_ = seed if shared else None
 
 
 def _detach_accelerator(net):

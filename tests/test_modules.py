@@ -281,3 +281,25 @@ def test_bag_of_words_starts_at_zero_and_padding_never_learns():
 
 def test_no_bag_of_words_by_default_in_the_module():
     assert RNNModule(n_tokens=20, n_classes=3).bag is None
+
+
+def test_shards_of_a_seeded_iterator_share_out_each_epoch():
+    ids, _ = random_batch(n_rows=40, max_length=9)
+    ids[:, 0] = torch.arange(2, 42)  # the first token names the text
+    data = EncodedTexts(ids.numpy())
+    shards = []
+    for shard_index in (0, 1):
+        # each process's global generator in another state: the seed decides
+        torch.manual_seed(shard_index)
+        iterator = BatchIterator(
+            data,
+            batch_size=3,
+            shuffle=True,
+            num_shards=2,
+            shard_index=shard_index,
+            seed=7,
+        )
+        assert len(iterator) == 7  # 14 batches, 7 for each process
+        shards.append({int(row[0]) for inputs, _ in iterator for row in inputs["ids"]})
+    assert not shards[0] & shards[1]
+    assert shards[0] | shards[1] == set(range(2, 42))
