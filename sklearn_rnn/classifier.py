@@ -579,18 +579,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_targets(self, y, n_samples, sample_weight):
         """Validate ``y`` and ``sample_weight``; return them and the classes."""
-        if not hasattr(y, "dtype"):
-            # A list of mixed labels would become an array of their strings:
-            # look at the labels as given first.
-            _check_labels_present_and_comparable(np.asarray(y, dtype=object).ravel())
-        y = column_or_1d(y, warn=True)
-        if len(y) != n_samples:
-            raise ValueError(
-                f"X and y have different lengths: {n_samples} samples in X and "
-                f"{len(y)} in y."
-            )
-        _check_labels_present_and_comparable(y)
-        check_classification_targets(y)
+        y = _check_labels(y, n_samples)
         if self._continues_training():
             classes = self.classes_
             unseen = np.setdiff1d(y, classes)
@@ -639,13 +628,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                     f"classes={classes.tolist()} differs from the classes "
                     f"{self.classes_.tolist()} the model was trained with."
                 )
-        y = column_or_1d(y, warn=True)
-        if len(y) != n_samples:
-            raise ValueError(
-                f"X and y have different lengths: {n_samples} samples in X and "
-                f"{len(y)} in y."
-            )
-        _check_labels_present_and_comparable(y)
+        y = _check_labels(y, n_samples)
         unknown = np.setdiff1d(y, classes)
         if unknown.size:
             raise ValueError(
@@ -1510,6 +1493,23 @@ def _check_ids(X):
             "X must be right-padded: id 0 (padding) is followed by a token in some row."
         )
     return ids.astype(np.int64, copy=False)
+
+
+def _check_labels(y, n_samples):
+    """``y`` as a 1-D array of class labels for ``n_samples`` samples."""
+    if not hasattr(y, "dtype"):
+        # A list of mixed labels would become an array of their strings:
+        # look at the labels as given first.
+        _check_labels_present_and_comparable(np.asarray(y, dtype=object).ravel())
+    y = column_or_1d(y, warn=True)
+    if len(y) != n_samples:
+        raise ValueError(
+            f"X and y have different lengths: {n_samples} samples in X and "
+            f"{len(y)} in y."
+        )
+    _check_labels_present_and_comparable(y)
+    check_classification_targets(y)
+    return y
 
 
 def _check_labels_present_and_comparable(y):
