@@ -10,7 +10,6 @@ runs code from the file.
 import json
 import os
 import tempfile
-from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -250,9 +249,7 @@ def _vocabulary_tokens(vocabulary):
     """A fixed vocabulary (a vectorizer, mapping or tokens) as tokens by id."""
     if isinstance(vocabulary, TextVectorizer):
         vocabulary = vocabulary.vocabulary_
-    if isinstance(vocabulary, Mapping):
-        return sorted(vocabulary, key=vocabulary.__getitem__)
-    return [str(token) for token in vocabulary]
+    return list(TextVectorizer(vocabulary=vocabulary)._fixed_vocabulary())
 
 
 def _describe_labels(labels):

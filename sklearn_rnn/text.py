@@ -395,22 +395,30 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             self._validate_params()
         fixed_vocabulary = self._fixed_vocabulary() if fit else None
         whole = self._tokenize_all(texts, whole=True)
-        truncated = self._truncate(whole)
         if fit:
-            ids = self._fit_tokens(truncated, fixed_vocabulary)
+            ids = self._fit_tokens(self._truncate(whole), fixed_vocabulary)
+        lengths, token_ids = self._lookup(whole)
+        if not fit:
+            # the whole texts' ids, truncated, rather than a second lookup
+            ids = self._truncated_ids(lengths, token_ids)
+        return ids, self._count_matrix(lengths, token_ids)
+
+    def _truncated_ids(self, lengths, token_ids):
+        """Padded ids of the tokens ``max_len`` keeps, from whole texts' ids."""
+        if self.max_len is None:
+            return _pad(lengths, token_ids)
+        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        position = np.arange(len(token_ids)) - starts
+        if self.truncation == "post":
+            kept = position < self.max_len
         else:
-            ids = self._to_ids(truncated)
-        return ids, self._counts(whole)
+            kept = position >= np.repeat(lengths, lengths) - self.max_len
+        return _pad(np.minimum(lengths, self.max_len), token_ids[kept])
 
     def _counts(self, tokenized):
-        lengths = _lengths(tokenized)
-        token_ids = np.fromiter(
-            map(
-                self.vocabulary_.get, chain.from_iterable(tokenized), repeat(UNKNOWN_ID)
-            ),
-            dtype=np.int64,
-            count=int(lengths.sum()),
-        )
+        return self._count_matrix(*self._lookup(tokenized))
+
+    def _count_matrix(self, lengths, token_ids):
         rows = np.repeat(np.arange(len(lengths)), lengths)
         counts = scipy.sparse.csr_matrix(
             (np.ones(len(token_ids), dtype=np.int64), (rows, token_ids)),
@@ -575,6 +583,10 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         return {str(tokens[index]): int(ids[index]) for index in in_id_order}
 
     def _to_ids(self, tokenized):
+        return _pad(*self._lookup(tokenized))
+
+    def _lookup(self, tokenized):
+        """The texts' lengths and their concatenated token ids."""
         lengths = _lengths(tokenized)
         # dict.get with a default, mapped in C; no per-call copy of the vocabulary
         token_ids = np.fromiter(
@@ -584,7 +596,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             dtype=np.int64,
             count=int(lengths.sum()),
         )
-        return _pad(lengths, token_ids)
+        return lengths, token_ids
 
 
 class _TokenTally:

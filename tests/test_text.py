@@ -1497,6 +1497,23 @@ def test_ids_and_counts_in_one_pass_equal_the_two_methods():
     )
 
 
+@pytest.mark.parametrize("max_len", [None, 1, 3, 50])
+@pytest.mark.parametrize("truncation", ["post", "pre"])
+@pytest.mark.parametrize("analyzer", ["word", "char"])
+def test_ids_and_counts_of_new_texts_equal_the_two_methods(
+    max_len, truncation, analyzer
+):
+    vectorizer = TextVectorizer(
+        max_len=max_len, truncation=truncation, analyzer=analyzer
+    ).fit(["one two three four", "two three five", "six"])
+    texts = ["one two three four five six seven", "", "two new", "three"]
+    ids, counts = vectorizer._ids_and_counts(texts, fit=False)
+    np.testing.assert_array_equal(ids, vectorizer.transform(texts))
+    np.testing.assert_array_equal(
+        counts.toarray(), vectorizer.transform_counts(texts).toarray()
+    )
+
+
 def test_transform_counts_needs_a_fitted_vectorizer_and_texts():
     with pytest.raises(NotFittedError):
         TextVectorizer().transform_counts(["text"])
