@@ -190,7 +190,6 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         A continued fit stays where the network is; see ``warm_start``. The
         device is checked against ``precision``.
         """
-        accelerator = None
         if continuing:
             self._check_same_engine()
         if self.accelerate:
@@ -201,13 +200,14 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                     f"device='auto' rather than {self.device!r}."
                 )
             device = accelerate_device()
-            _check_precision(self.precision, device)
-            accelerator = make_accelerator(self.precision)
         elif continuing:
             device = str(self.net_.device)
         else:
             device = resolve_device(self.device)
+        # before an accelerator exists: Accelerate fixes its precision for
+        # the whole process
         _check_precision(self.precision, device)
+        accelerator = make_accelerator(self.precision) if self.accelerate else None
         return device, accelerator
 
     def _check_same_engine(self):
@@ -288,11 +288,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                     net.attach(accelerator)
                     # set_params refuses iterator parameters on an initialized
                     # net; skorch reads them from these attributes
-                    accelerate_params = {
-                        **_shards(accelerator),
-                        **self._accelerated_sink(),
-                    }
-                    for name, value in accelerate_params.items():
+                    for name, value in self._per_process_params(accelerator).items():
                         setattr(net, name, value)
                 net.callbacks = callbacks
                 net.initialize_callbacks()
@@ -448,8 +444,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 "accelerator": accelerator,
                 # unwrapped by _detach_accelerator, after early stopping
                 "unwrap_after_train": False,
-                **_shards(accelerator),
-                **self._accelerated_sink(),
+                **self._per_process_params(accelerator),
             }
         return net_class(
             module=RNNModule,
@@ -488,10 +483,20 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             **accelerate_params,
         )
 
-    def _accelerated_sink(self):
-        # AccelerateMixin's epoch log prints whatever ``verbose`` says.
-        sink = print_on_main_process if self.verbose else discard
-        return {"callbacks__print_log__sink": sink}
+    def _per_process_params(self, accelerator):
+        """Net parameters that depend on this process of a distributed fit.
+
+        Each process trains on its shard of the batches, and only the main
+        one prints the epoch log (AccelerateMixin's own sink would print
+        whatever ``verbose`` says).
+        """
+        return {
+            "iterator_train__num_shards": accelerator.num_processes,
+            "iterator_train__shard_index": accelerator.process_index,
+            "callbacks__print_log__sink": (
+                print_on_main_process if self.verbose else discard
+            ),
+        }
 
     def _callbacks(self, early_stopping, schedule=True):
         callbacks = []
@@ -1612,14 +1617,6 @@ def _check_class_weight(class_weight, classes):
                 f"class_weight[{label!r}] must be a finite non-negative number, "
                 f"got {weight!r}."
             )
-
-
-def _shards(accelerator):
-    """Iterator parameters giving each process its share of the batches."""
-    return {
-        "iterator_train__num_shards": accelerator.num_processes,
-        "iterator_train__shard_index": accelerator.process_index,
-    }
 
 
 def _draw_seed(random_state):
