@@ -5,7 +5,9 @@ run in the worker right after the fit: the number of threads torch uses there
 and the worker's process id.
 """
 
+import multiprocessing
 import os
+import threading
 from contextlib import contextmanager
 
 import joblib
@@ -16,6 +18,7 @@ from helpers import FAST
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from sklearn_rnn import RNNTextClassifier
+from sklearn_rnn._device import seeded_generators
 
 GRID = {"hidden_size": [4, 8]}
 CV = StratifiedKFold(n_splits=2, shuffle=True, random_state=0)
@@ -166,3 +169,38 @@ def test_fits_in_threads_of_one_process_give_the_results_of_one_job(
         search.fit(*keyword_texts)
     assert probes(search, "pid") == {os.getpid()}
     assert_same_search(search, serial_search, keyword_texts_test[0])
+
+
+def _draw_in_a_seeded_fit(queue):
+    with seeded_generators(0, "cpu"):
+        queue.put(torch.rand(1).item())
+
+
+def test_a_child_forked_during_a_fit_can_fit():
+    # The child inherits the generators' lock as the fork found it: held,
+    # here, by a fit in another thread. It must get a free lock of its own.
+    inside, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        with seeded_generators(1, "cpu"):
+            inside.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert inside.wait(60)
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_draw_in_a_seeded_fit, args=(queue,))
+        child.start()
+        child.join(30)
+        waited = child.is_alive()
+        if waited:
+            child.kill()
+        assert not waited, "the forked child waited for its parent's lock"
+        expected = torch.rand(1, generator=torch.Generator().manual_seed(0)).item()
+        assert queue.get(timeout=5) == expected
+    finally:
+        release.set()
+        holder.join()
