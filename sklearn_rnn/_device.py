@@ -58,6 +58,22 @@ def resolve_device(device):
     return str(resolved)
 
 
+def device_memory(device):
+    """Total memory of ``device`` in bytes, or None where it cannot be told.
+
+    The CPU's is the machine's physical memory; a CUDA device's, its own.
+    """
+    resolved = torch.device(device)
+    if resolved.type == "cuda":
+        return torch.cuda.get_device_properties(resolved).total_memory
+    if resolved.type == "cpu":
+        try:
+            return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            return None
+    return None
+
+
 def _import_accelerate():
     try:
         import accelerate

@@ -1,5 +1,6 @@
 """The skorch net that trains :class:`~sklearn_rnn.modules.RNNModule`."""
 
+import math
 from collections.abc import Mapping
 from contextlib import nullcontext
 
@@ -14,6 +15,17 @@ from torch.utils.data import Dataset
 from .batching import BatchIterator, EncodedTexts
 
 PRECISIONS = {"float32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+# A training batch whose mean cross-entropy exceeds this many times that of a
+# uniform guess, log(n_classes), has diverged: training starts near log(n)
+# and lowers it, and a loss of 100 log(n) means the right class gets a
+# probability of n**-100 on average, which no network that is learning
+# assigns to the texts it learns from.
+DIVERGED_LOSS_FACTOR = 100
+# No weight of a network that trains sanely comes near this: weights start
+# below 1 and Adam moves each by about lr a step. Beyond it a network has
+# exploded even where its loss still looks finite, and in float32 a step of
+# 1e-3 no longer changes the weight at all.
+DIVERGED_WEIGHT = 1e6
 
 
 class RNNNet(NeuralNetClassifier):
@@ -76,14 +88,78 @@ class RNNNet(NeuralNetClassifier):
             for _, callback in self.callbacks_
         )
 
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        """Stop training on a non-finite or exploding batch loss.
+
+        Read from the history, where skorch has already put the loss as a
+        number: the check waits for nothing more. The step it follows has
+        already changed the weights; the estimator rolls them back.
+        """
+        if not training:
+            return
+        loss = self.history[-1, "batches", -1, "train_loss"]
+        if isinstance(batch, tuple | list) and isinstance(batch[0], Mapping):
+            weights = batch[0].get("sample_weight")
+            if weights is not None:
+                # the mean over the batch's weighted texts, whatever the
+                # weights' scale: heavy texts in a batch are no divergence
+                mean_weight = float(weights.mean())
+                if mean_weight == 0:
+                    return
+                loss = loss / mean_weight
+        limit = DIVERGED_LOSS_FACTOR * math.log(self.module_.head.out_features)
+        if not math.isfinite(loss):
+            self._diverged(f"the loss became {loss}")
+        if loss > limit:
+            self._diverged(
+                f"the loss reached {loss:.4g}, over {DIVERGED_LOSS_FACTOR} times "
+                f"that of a uniform guess ({limit:.4g})"
+            )
+
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Keep the weights of the last completed epoch, for an interrupt."""
+        """Check the weights, and keep them for an interrupt.
+
+        Checked once an epoch: a non-finite gradient or step leaves
+        non-finite weights, which also turn the next batches' losses
+        non-finite; a weight past ``DIVERGED_WEIGHT`` has exploded.
+        """
+        self._check_weights()
         self.epoch_weights_ = (
             len(self.history),
             {
                 name: w.detach().clone()
                 for name, w in _unwrapped(self.module_).state_dict().items()
             },
+        )
+
+    def _check_weights(self):
+        named = [
+            (name, weight)
+            for name, weight in _unwrapped(self.module_).named_parameters()
+            if weight.numel()
+        ]
+        with torch.no_grad():
+            largest = torch.stack(
+                [
+                    torch.linalg.vector_norm(w.detach().float(), math.inf)
+                    for _, w in named
+                ]
+            ).tolist()
+        for (name, _), value in zip(named, largest, strict=True):
+            if not value <= DIVERGED_WEIGHT:
+                what = (
+                    "became non-finite"
+                    if not math.isfinite(value)
+                    else (f"reached {value:.3g}, past {DIVERGED_WEIGHT:g}")
+                )
+                self._diverged(f"the weights {name!r} {what}")
+
+    def _diverged(self, what):
+        raise FloatingPointError(
+            f"Training diverged: {what} in epoch {len(self.history)}. Lower the "
+            f"learning rate (lr={self.lr}), keep gradient clipping on "
+            "(clip_grad_norm), or check the sample weights. The estimator was "
+            "left as it was before this fit."
         )
 
     def get_dataset(self, X, y=None):
@@ -104,17 +180,7 @@ class RNNNet(NeuralNetClassifier):
         losses = self.criterion_(y_pred.float(), to_device(y_true, self.device))
         if isinstance(X, Mapping) and "sample_weight" in X:
             losses = losses * X["sample_weight"].to(self.device, non_blocking=True)
-        loss = losses.mean()
-        # Checked before the optimizer steps, so no weight takes a NaN. skorch
-        # reads every batch's loss anyway, so on a GPU this adds no wait.
-        if training and not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"Training diverged: the loss became {loss.item()} in epoch "
-                f"{len(self.history)}. Lower the learning rate (lr={self.lr}), keep "
-                "gradient clipping on (clip_grad_norm), or check the sample "
-                "weights. The estimator was left as it was before this fit."
-            )
-        return loss
+        return losses.mean()
 
     def train_step(self, batch, **fit_params):
         if self.precision != "fp16":

@@ -32,7 +32,8 @@ class Interval:
     def is_satisfied_by(self, value):
         if isinstance(value, bool | np.bool_) or not isinstance(value, self.kind):
             return False
-        if isinstance(value, Real) and math.isnan(value):
+        if isinstance(value, Real) and not math.isfinite(value):
+            # inf passes an open bound's comparison but no setting works at it
             return False
         left_ok = (
             self.left is None
@@ -48,8 +49,10 @@ class Interval:
 
     def __str__(self):
         kind = "an int" if self.kind is Integral else "a float"
-        left_bracket = "[" if self.closed in ("left", "both") else "("
-        right_bracket = "]" if self.closed in ("right", "both") else ")"
+        left_closed = self.left is not None and self.closed in ("left", "both")
+        right_closed = self.right is not None and self.closed in ("right", "both")
+        left_bracket = "[" if left_closed else "("
+        right_bracket = "]" if right_closed else ")"
         left = "-inf" if self.left is None else self.left
         right = "inf" if self.right is None else self.right
         return f"{kind} in the range {left_bracket}{left}, {right}{right_bracket}"
@@ -123,21 +126,30 @@ RANDOM_STATE = (
 def validate_params(estimator, constraints):
     """Check each parameter named in ``constraints`` on ``estimator``.
 
+    Returns
+    -------
+    params : dict
+        Each parameter's value, numpy scalars turned into the Python ``int``,
+        ``float``, ``bool`` or ``str`` they stand for: PyTorch refuses numpy
+        integers as sizes, and a search over ``np.arange(...)`` passes them.
+
     Raises
     ------
     InvalidParameterError
         Naming the first parameter whose value no constraint accepts, what it
         accepts, and the value it got.
     """
+    params = {}
     for name, allowed in constraints.items():
         value = getattr(estimator, name)
-        if any(constraint.is_satisfied_by(value) for constraint in allowed):
-            continue
-        accepted = " or ".join(str(constraint) for constraint in allowed)
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {type(estimator).__name__} must be "
-            f"{accepted}. Got {value!r} instead."
-        )
+        if not any(constraint.is_satisfied_by(value) for constraint in allowed):
+            accepted = " or ".join(str(constraint) for constraint in allowed)
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} must be "
+                f"{accepted}. Got {value!r} instead."
+            )
+        params[name] = value.item() if isinstance(value, np.generic) else value
+    return params
 
 
 def check_texts(X, name="X"):

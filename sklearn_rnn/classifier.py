@@ -184,6 +184,37 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
+    def _fit_on_copy(self, fit, *args):
+        """Run ``fit`` on a copy of this estimator, then take its fitted state.
+
+        The copy holds the parameters as validated plain values (numpy
+        scalars turned into Python numbers), so training reads them in the
+        form PyTorch takes, and the user's values are left as they were.
+        Its fitted attributes are taken over in one step once ``fit``
+        returns: an error or an interrupt anywhere before leaves this
+        estimator as it was, never a new vectorizer beside an old network.
+        An interrupted training that kept completed epochs is taken over too,
+        as its ``KeyboardInterrupt`` says.
+        """
+        working = copy.copy(self)
+        vars(working).update(validate_params(self, self._parameter_constraints))
+        try:
+            fit(working, *args)
+        except _InterruptedAfterEpochs:
+            self._take_fitted_state(working)
+            raise
+        self._take_fitted_state(working)
+        return self
+
+    def _take_fitted_state(self, working):
+        vars(self).update(
+            {
+                name: value
+                for name, value in vars(working).items()
+                if name.endswith("_") and not name.startswith("_")
+            }
+        )
+
     def _training_device(self, continuing):
         """The device this fit trains on, and the accelerator with ``accelerate``.
 
@@ -353,7 +384,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         self._set_fitted(net, classes, n_tokens, previous + new, best_epoch, coverage)
         if interrupted_in is not None:
             kept = self.best_epoch_ or self.n_epochs_
-            raise KeyboardInterrupt(
+            raise _InterruptedAfterEpochs(
                 f"fit was interrupted in epoch {interrupted_in}; the estimator is "
                 f"fitted with the weights of epoch {kept}, and warm_start=True "
                 "continues from there."
@@ -822,7 +853,9 @@ class RNNClassifier(_BaseRNNClassifier):
         self : RNNClassifier
             The fitted classifier.
         """
-        validate_params(self, self._parameter_constraints)
+        return self._fit_on_copy(type(self)._fit, X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
         device, accelerator = self._training_device(self._continues_training())
         ids = _check_ids(X)
         y, classes, sample_weight = self._check_targets(y, len(ids), sample_weight)
@@ -1211,7 +1244,9 @@ class RNNTextClassifier(_BaseRNNClassifier):
         self : RNNTextClassifier
             The fitted classifier.
         """
-        validate_params(self, self._parameter_constraints)
+        return self._fit_on_copy(type(self)._fit, X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
         continuing = self._continues_training()
         # fails before any text is read
         device, accelerator = self._training_device(continuing)
@@ -1258,7 +1293,11 @@ class RNNTextClassifier(_BaseRNNClassifier):
         self : RNNTextClassifier
             The classifier, trained one epoch further.
         """
-        validate_params(self, self._parameter_constraints)
+        return self._fit_on_copy(
+            type(self)._partial_fit, X, y, classes, sample_weight
+        )
+
+    def _partial_fit(self, X, y, classes, sample_weight):
         continuing = hasattr(self, "net_")
         device, accelerator = self._training_device(continuing)
         texts = check_texts(X)
@@ -1444,6 +1483,10 @@ class RNNTextClassifier(_BaseRNNClassifier):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+
+class _InterruptedAfterEpochs(KeyboardInterrupt):
+    """An interrupted fit that kept its completed epochs: the estimator is fitted."""
 
 
 _TEXT_PARAMETERS = tuple(TextVectorizer._parameter_constraints)

@@ -7,6 +7,40 @@ from .text import UNKNOWN_ID
 
 RNN_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 POOLINGS = ("last", "mean", "max", "attention")
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def count_weights(
+    n_tokens,
+    n_classes,
+    embedding_dim=100,
+    hidden_size=128,
+    num_layers=1,
+    cell="lstm",
+    bidirectional=True,
+    pooling="max",
+    bag_of_words=False,
+):
+    """The number of weights :class:`RNNModule` would have, without building it.
+
+    Takes :class:`RNNModule`'s size parameters; Python integers never overflow,
+    so it answers for sizes too large to allocate.
+    """
+    directions = 2 if bidirectional else 1
+    gates = GATES[cell] * hidden_size
+    total = n_tokens * embedding_dim
+    for layer in range(min(num_layers, 2)):
+        input_size = embedding_dim if layer == 0 else hidden_size * directions
+        # input and recurrent matrices, and two bias vectors, per direction
+        per_layer = directions * gates * (input_size + hidden_size + 2)
+        total += per_layer * (1 if layer == 0 else num_layers - 1)
+    state_size = hidden_size * directions
+    if pooling == "attention":
+        total += state_size * hidden_size + 2 * hidden_size
+    total += (state_size + 1) * n_classes
+    if bag_of_words:
+        total += n_tokens * n_classes
+    return total
 
 
 class RNNModule(nn.Module):
