@@ -107,7 +107,8 @@ class RNNNet(NeuralNetClassifier):
                 if mean_weight == 0:
                     return
                 loss = loss / mean_weight
-        limit = DIVERGED_LOSS_FACTOR * math.log(self.module_.head.out_features)
+        n_classes = _unwrapped(self.module_).head.out_features
+        limit = DIVERGED_LOSS_FACTOR * math.log(n_classes)
         if not math.isfinite(loss):
             self._diverged(f"the loss became {loss}")
         if loss > limit:

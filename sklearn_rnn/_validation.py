@@ -48,7 +48,7 @@ class Interval:
         return left_ok and right_ok
 
     def __str__(self):
-        kind = "an int" if self.kind is Integral else "a float"
+        kind = "an int" if self.kind is Integral else "a finite float"
         left_closed = self.left is not None and self.closed in ("left", "both")
         right_closed = self.right is not None and self.closed in ("right", "both")
         left_bracket = "[" if left_closed else "("

@@ -19,6 +19,7 @@ from skorch.helper import predefined_split
 
 from ._device import (
     accelerate_device,
+    device_memory,
     make_accelerator,
     resolve_device,
     seeded_generators,
@@ -45,7 +46,7 @@ from ._validation import (
 )
 from .batching import BatchIterator, EncodedTexts, prediction_batches
 from .embeddings import embedding_matrix, is_word_vectors
-from .modules import POOLINGS, RNN_CELLS, RNNModule
+from .modules import POOLINGS, RNN_CELLS, RNNModule, count_weights
 from .text import UNKNOWN_ID, UNKNOWN_TOKEN, TextVectorizer
 
 # The fused (single-kernel) implementations take a fraction of the time of the
@@ -59,6 +60,11 @@ OPTIMIZERS = {
     "sgd": (torch.optim.SGD, {"momentum": 0.9, "fused": True}),
     "rmsprop": (torch.optim.RMSprop, {"foreach": True}),
 }
+
+
+# Values each optimizer keeps per weight: Adam's two moments, SGD's momentum,
+# RMSprop's running square.
+OPTIMIZER_SLOTS = {"adam": 2, "adamw": 2, "sgd": 1, "rmsprop": 1}
 
 
 HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc", "lr", "dur")
@@ -223,6 +229,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         """
         if continuing:
             self._check_same_engine()
+            self._check_continuable()
         if self.accelerate:
             if self.device != "auto":
                 raise ValueError(
@@ -280,9 +287,8 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         ``accelerator``, when given, trains through Accelerate.
         ``other_attributes`` are (name, value) pairs set along with the
         network's.
-        Everything that can fail on bad input or settings is checked before
-        any fitted attribute changes, so a failed fit leaves a fitted
-        estimator as it was.
+        A continued fit trains a copy of the fitted net, so that a failed or
+        interrupted fit leaves the fitted one as it was.
         """
         y_index = np.searchsorted(classes, y)
         weights = _training_weights(
@@ -310,36 +316,22 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             callbacks = self._callbacks(early_stopping, schedule=not incremental)
             previous = self.history_ if continuing else []
             if continuing:
-                net = self.net_
+                # Trained on a copy: the fitted net stays as it is until the
+                # estimator takes over the new one, whatever stops this fit.
+                net = copy.deepcopy(self.net_)
                 n_rows_before = len(net.history)
-                state_before = _training_state(net)
                 coverage = getattr(self, "pretrained_coverage_", None)
-                net.set_params(verbose=self.verbose)
-                if accelerator is not None:
-                    net.attach(accelerator)
-                    # set_params refuses iterator parameters on an initialized
-                    # net; skorch reads them from these attributes
-                    for name, value in self._per_process_params(accelerator).items():
-                        setattr(net, name, value)
-                net.callbacks = callbacks
-                net.initialize_callbacks()
-                net.train_split = _fixed_split(valid)
-                _share_shuffles(net, accelerator, seed)
-                if incremental or self.lr_schedule == "cosine":
-                    # partial_fit trains at the initial rates; a cosine fit
-                    # anneals anew from them, not from ~0
-                    for group in net.optimizer_.param_groups:
-                        group["lr"] = group.get("initial_lr", group["lr"])
+                self._configure_continued_net(
+                    net, callbacks, valid, accelerator, seed, incremental
+                )
                 try:
                     net.partial_fit(
                         train, None, epochs=1 if incremental else self.max_epochs
                     )
-                except Exception:
+                finally:
                     _detach_accelerator(net)
-                    _restore_training_state(net, state_before, n_rows_before)
-                    raise
-                _detach_accelerator(net)
             else:
+                self._check_network_fits(n_tokens, len(classes), device)
                 net = self._build_net(
                     n_tokens, len(classes), device, valid, callbacks, accelerator
                 )
@@ -358,9 +350,6 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         if getattr(net, "interrupted_", False):
             interrupted_in = len(previous) + len(net.history) - n_rows_before
             if not _keep_completed_epochs(net, n_rows_before, early_stopping):
-                if continuing:
-                    _restore_training_state(net, state_before, n_rows_before)
-                _forget_training_data(net)
                 raise KeyboardInterrupt(
                     f"fit was interrupted in epoch {interrupted_in}, before any "
                     "epoch of this fit ended; the estimator is as it was."
@@ -390,6 +379,123 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 "continues from there."
             )
         return self
+
+    def _configure_continued_net(
+        self, net, callbacks, valid, accelerator, seed, incremental
+    ):
+        """Set up a fitted net to train on, with this fit's training settings."""
+        self._set_training_rates(net, incremental)
+        net.set_params(verbose=self.verbose)
+        if accelerator is not None:
+            net.attach(accelerator)
+            # set_params refuses iterator parameters on an initialized net;
+            # skorch reads them from these attributes
+            for name, value in self._per_process_params(accelerator).items():
+                setattr(net, name, value)
+        net.callbacks = callbacks
+        net.initialize_callbacks()
+        net.train_split = _fixed_split(valid)
+        net.batch_size = self.batch_size
+        _share_shuffles(net, accelerator, seed)
+
+    def _set_training_rates(self, net, incremental):
+        """The optimizer's rates and weight decay for a continued fit."""
+        bag = net.module_.bag
+        changed = net.lr != self.lr
+        for group in net.optimizer_.param_groups:
+            if changed:
+                is_bag = bag is not None and any(
+                    p is bag.weight for p in group["params"]
+                )
+                group["lr"] = group["initial_lr"] = self.lr * (
+                    BAG_LR_FACTOR if is_bag else 1
+                )
+            elif incremental or self.lr_schedule == "cosine":
+                # partial_fit trains at the initial rates; a cosine fit
+                # anneals anew from them, not from ~0
+                group["lr"] = group.get("initial_lr", group["lr"])
+            group["weight_decay"] = self.weight_decay
+        net.lr = self.lr
+        net.optimizer__weight_decay = self.weight_decay
+
+    def _check_continuable(self):
+        """Refuse parameters changed since the fit that continuing cannot apply.
+
+        The network, its optimizer and (for texts) the vocabulary are kept:
+        a changed size, cell, precision or tokenization would be silently
+        ignored.
+        """
+        kept = {
+            name: value
+            for name, value in self._built_with().items()
+            if getattr(self, name) != value
+        }
+        if kept:
+            changes = ", ".join(
+                f"{name}={getattr(self, name)!r} (fitted with {value!r})"
+                for name, value in kept.items()
+            )
+            raise ValueError(
+                f"warm_start=True continues the fitted network, which cannot take "
+                f"the parameters changed since it was fitted: {changes}. Set them "
+                "back to continue, or fit a new model (warm_start=False)."
+            )
+
+    def _built_with(self):
+        """The fitted model's values of the parameters a continued fit keeps."""
+        net = self.net_
+        built = {name: getattr(net, f"module__{name}") for name in NETWORK_PARAMETERS}
+        built["precision"] = net.precision
+        built["optimizer"] = next(
+            name
+            for name, (optimizer, _) in OPTIMIZERS.items()
+            if optimizer is net.optimizer
+        )
+        return built
+
+    def _check_network_fits(self, n_tokens, n_classes, device):
+        """Refuse sizes whose training state cannot fit in the device's memory."""
+        memory = device_memory(device)
+        if memory is None:
+            return
+
+        def bytes_to_train(n_tokens):
+            n_weights = count_weights(
+                n_tokens,
+                n_classes,
+                embedding_dim=self.embedding_dim,
+                hidden_size=self.hidden_size,
+                num_layers=self.num_layers,
+                cell=self.cell,
+                bidirectional=self.bidirectional,
+                pooling=self.pooling,
+                bag_of_words=self.bag_of_words,
+            )
+            # float32 weights, their gradients, and the optimizer's state
+            return 4 * n_weights * (2 + OPTIMIZER_SLOTS[self.optimizer]), n_weights
+
+        needed, n_weights = bytes_to_train(n_tokens)
+        if needed <= memory:
+            return
+        # the weights grow linearly with the id space
+        fixed, _ = bytes_to_train(0)
+        per_token = bytes_to_train(1)[0] - fixed
+        largest = (memory - fixed) // per_token - 1
+        ids_room = (
+            f"ids up to {largest:,} would fit"
+            if largest > UNKNOWN_ID
+            else "no id space fits"
+        )
+        raise ValueError(
+            f"The network is too large to train: embedding_dim="
+            f"{self.embedding_dim}, hidden_size={self.hidden_size} and "
+            f"num_layers={self.num_layers} over an id space of {n_tokens:,} "
+            f"tokens (ids 0 to {n_tokens - 1:,}) make {n_weights:.3g} weights, "
+            f"whose training needs at least {needed / 2**30:,.4g} GiB (weights, "
+            f"gradients and {self.optimizer} state), more than the "
+            f"{memory / 2**30:,.4g} GiB of device {device!r}; at these sizes "
+            f"{ids_room}. Lower the sizes, max_features or the token ids."
+        )
 
     def _set_fitted(self, net, classes, n_tokens, history, best_epoch, coverage):
         """Set the network's fitted attributes, all in one place."""
@@ -794,11 +900,18 @@ class RNNClassifier(_BaseRNNClassifier):
     warm_start : bool, default=False
         When fitted already, continue training the same network, with its
         vocabulary, classes and optimizer state, for ``max_epochs`` more epochs
-        instead of starting anew. ``max_epochs``, the early-stopping settings,
-        ``lr_schedule``, ``clip_grad_norm``, ``class_weight``, ``device`` and
-        ``verbose`` apply to the continued training; every other parameter
-        keeps its value from the first fit. The schedule starts anew: cosine
-        from the first fit's rate, plateau from the rate the optimizer has.
+        instead of starting anew. The training parameters set since, ``lr``,
+        ``weight_decay``, ``batch_size``, ``max_epochs``, the early-stopping
+        settings, ``lr_schedule``, ``clip_grad_norm``, ``class_weight``,
+        ``random_state`` and ``verbose``, apply to the continued training; a
+        changed ``lr`` restarts the rates from it. Otherwise the schedule
+        starts anew: cosine from the first fit's rate, plateau from the rate
+        the optimizer has. Parameters that shape the network or its
+        optimizer (sizes, ``cell``, dropouts, ``pooling``, ``precision``,
+        ``optimizer``...) or the vocabulary are fixed once fitted: changing
+        one and continuing is a ``ValueError`` that names it. ``device`` and
+        ``embeddings`` are not used: the network stays where it is, with the
+        embeddings it learnt.
 
     Attributes
     ----------
@@ -1092,11 +1205,18 @@ class RNNTextClassifier(_BaseRNNClassifier):
     warm_start : bool, default=False
         When fitted already, continue training the same network, with its
         vocabulary, classes and optimizer state, for ``max_epochs`` more epochs
-        instead of starting anew. ``max_epochs``, the early-stopping settings,
-        ``lr_schedule``, ``clip_grad_norm``, ``class_weight``, ``device`` and
-        ``verbose`` apply to the continued training; every other parameter
-        keeps its value from the first fit. The schedule starts anew: cosine
-        from the first fit's rate, plateau from the rate the optimizer has.
+        instead of starting anew. The training parameters set since, ``lr``,
+        ``weight_decay``, ``batch_size``, ``max_epochs``, the early-stopping
+        settings, ``lr_schedule``, ``clip_grad_norm``, ``class_weight``,
+        ``random_state`` and ``verbose``, apply to the continued training; a
+        changed ``lr`` restarts the rates from it. Otherwise the schedule
+        starts anew: cosine from the first fit's rate, plateau from the rate
+        the optimizer has. Parameters that shape the network or its
+        optimizer (sizes, ``cell``, dropouts, ``pooling``, ``precision``,
+        ``optimizer``...) or the vocabulary are fixed once fitted: changing
+        one and continuing is a ``ValueError`` that names it. ``device`` and
+        ``embeddings`` are not used: the network stays where it is, with the
+        embeddings it learnt.
 
     Attributes
     ----------
@@ -1293,9 +1413,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
         self : RNNTextClassifier
             The classifier, trained one epoch further.
         """
-        return self._fit_on_copy(
-            type(self)._partial_fit, X, y, classes, sample_weight
-        )
+        return self._fit_on_copy(type(self)._partial_fit, X, y, classes, sample_weight)
 
     def _partial_fit(self, X, y, classes, sample_weight):
         continuing = hasattr(self, "net_")
@@ -1354,6 +1472,12 @@ class RNNTextClassifier(_BaseRNNClassifier):
             incremental=incremental,
             accelerator=accelerator,
         )
+
+    def _built_with(self):
+        return {
+            **super()._built_with(),
+            **{name: getattr(self.vectorizer_, name) for name in _TEXT_PARAMETERS},
+        }
 
     def _reads_whole_texts(self):
         """Whether the fitted network has a bag of words, fed whole texts."""
@@ -1489,6 +1613,25 @@ class _InterruptedAfterEpochs(KeyboardInterrupt):
     """An interrupted fit that kept its completed epochs: the estimator is fitted."""
 
 
+# Weights partial_fit can use unscaled: a float32 loss times them neither
+# overflows nor vanishes.
+UNSCALED_WEIGHT_RANGE = (1e-30, 1e30)
+# Parameters that shape the network, as RNNModule takes them: fixed once
+# fitted, so a continued fit cannot apply a change.
+NETWORK_PARAMETERS = (
+    "embedding_dim",
+    "hidden_size",
+    "num_layers",
+    "cell",
+    "bidirectional",
+    "dropout",
+    "embedding_dropout",
+    "freeze_embeddings",
+    "pooling",
+    "bag_of_words",
+)
+# Token ids are int64 in torch's embedding lookup.
+MAX_TOKEN_ID = np.iinfo(np.int64).max
 _TEXT_PARAMETERS = tuple(TextVectorizer._parameter_constraints)
 # The parameters that decide what a text's tokens are.
 TOKENIZING_PARAMETERS = ("lowercase", "token_pattern", "tokenizer", "analyzer")
@@ -1525,22 +1668,45 @@ def _check_ids(X):
                 f"Found array with 0 {what} (shape={ids.shape}) while a minimum "
                 "of 1 is required: X must hold at least one token id per sample."
             )
+    if ids.dtype.kind == "O" and all(
+        isinstance(value, Integral) and not isinstance(value, bool | np.bool_)
+        for value in ids.flat
+    ):
+        # Python ints too large for any numpy integer type
+        _check_id_range(min(ids.flat), max(ids.flat))
+        ids = ids.astype(np.int64)
     if np.issubdtype(ids.dtype, np.floating):
         if not np.all(np.isfinite(ids)):
             raise ValueError("X contains NaN or infinity; token ids must be finite.")
         if np.all(np.mod(ids, 1) == 0):
+            _check_id_range(ids.min(), ids.max())
             ids = ids.astype(np.int64)
     if not np.issubdtype(ids.dtype, np.integer):
         raise TypeError(
             f"X must hold integer token ids, got an array of dtype {ids.dtype}."
         )
-    if ids.min() < 0:
-        raise ValueError("X holds negative token ids; ids must be >= 0.")
+    # compared as Python ints: uint64 ids past int64's range must not wrap
+    _check_id_range(int(ids.min()), int(ids.max()))
     if np.any((ids[:, :-1] == 0) & (ids[:, 1:] != 0)):
         raise ValueError(
             "X must be right-padded: id 0 (padding) is followed by a token in some row."
         )
     return ids.astype(np.int64, copy=False)
+
+
+def _check_id_range(smallest, largest):
+    # as Python ints: a float of 2**63 equals int64's largest once rounded
+    if int(smallest) < 0:
+        raise ValueError(
+            f"X holds negative token ids ({smallest}); ids must be in "
+            f"[0, {MAX_TOKEN_ID}]."
+        )
+    if int(largest) > MAX_TOKEN_ID:
+        raise ValueError(
+            f"X holds token id {largest}, beyond the id space: ids must be "
+            f"integers in [0, {MAX_TOKEN_ID}] (2**63 - 1). Ids beyond those the "
+            "network was trained on are read as the unknown token (1)."
+        )
 
 
 def _check_labels(y, n_samples):
@@ -1561,31 +1727,56 @@ def _check_labels(y, n_samples):
 
 
 def _check_labels_present_and_comparable(y):
-    """Refuse missing labels and labels of mixed types, naming them."""
+    """Refuse missing labels and labels of mixed kinds, naming them.
+
+    Labels are of one kind when all are text (``str``, ``np.str_``), all
+    booleans, or all numbers (Python's or numpy's ints and floats); a bool
+    beside numbers would be merged with 0 and 1.
+    """
     if y.dtype.kind == "f":
         missing = np.flatnonzero(np.isnan(y))
     elif y.dtype.kind == "O":
-        missing = np.flatnonzero(
-            [
-                label is None or (isinstance(label, float) and label != label)
-                for label in y
-            ]
-        )
+        missing = np.flatnonzero([_is_missing(label) for label in y])
     else:
         return
     if missing.size:
         raise ValueError(
-            f"y holds {missing.size} missing label(s) (None or NaN), first at "
-            f"position(s) {missing[:5].tolist()}; drop those samples or label them."
+            f"y holds {missing.size} missing label(s) (None, NaN or pd.NA), first "
+            f"at position(s) {missing[:5].tolist()}; drop those samples or label "
+            "them."
         )
     if y.dtype.kind == "O":
-        kinds = {type(label).__name__ for label in y}
-        numeric = {"int", "float", "bool", "int64", "float64", "int32", "bool_"}
-        if len(kinds) > 1 and not kinds <= numeric:
-            raise TypeError(
-                f"y mixes labels of types {sorted(kinds)}; use one type for all "
-                "labels (for example, all str)."
+        kinds = {}
+        for position, label in enumerate(y):
+            kinds.setdefault(_label_kind(label), (position, label))
+        if len(kinds) > 1:
+            found = ", ".join(
+                f"{kind} (first {label!r} at position {position})"
+                for kind, (position, label) in kinds.items()
             )
+            raise TypeError(
+                f"y mixes labels of different kinds: {found}; use one kind for "
+                "all labels (for example, all str)."
+            )
+
+
+def _is_missing(label):
+    if label is None:
+        return True
+    if isinstance(label, float | np.floating):
+        return bool(np.isnan(label))
+    # pandas' NA and NaT, without importing pandas
+    return type(label).__name__ in ("NAType", "NaTType")
+
+
+def _label_kind(label):
+    if isinstance(label, str):  # np.str_ too
+        return "str"
+    if isinstance(label, bool | np.bool_):
+        return "bool"
+    if isinstance(label, Real):  # numpy's ints and floats are registered
+        return "number"
+    return type(label).__name__
 
 
 def _check_precision(precision, device):
@@ -1613,7 +1804,7 @@ def _check_sample_weight(sample_weight, n_samples):
         )
     if not np.all(np.isfinite(weights)) or weights.min() < 0:
         raise ValueError("sample_weight must be finite and non-negative.")
-    if weights.sum() == 0:
+    if not weights.any():
         raise ValueError("sample_weight sums to 0: no sample would be learnt.")
     return weights
 
@@ -1622,29 +1813,57 @@ def _training_weights(y, sample_weight, class_weight, classes, rescale=True):
     """Per-sample loss weights, scaled to mean 1, or None when all are equal.
 
     Scaling to mean 1 keeps the loss (and so the useful learning rate) on the
-    same scale whatever the weights' units. Without ``rescale`` (chunks of
+    same scale whatever the weights' units; each factor is first divided by
+    its largest value, so that weights near the ends of the float range
+    neither overflow nor vanish. Without ``rescale`` (chunks of
     ``partial_fit``, whose weights must compare across chunks) the weights
-    are kept as they are, and None only when all are 1.
+    are kept as they are, which float32 training needs within
+    ``UNSCALED_WEIGHT_RANGE``, and None only when all are 1.
     """
-    weights = None
+    factors = []
     if class_weight is not None:
         if isinstance(class_weight, dict):
             _check_class_weight(class_weight, classes)
-        weights = compute_sample_weight(class_weight, y)
+        factors.append(compute_sample_weight(class_weight, y))
     if sample_weight is not None:
-        weights = sample_weight if weights is None else weights * sample_weight
-    if weights is None:
+        factors.append(sample_weight)
+    if not factors:
         return None
-    if weights.sum() == 0:
+    if not rescale:
+        with np.errstate(over="ignore"):  # an overflow is refused just below
+            weights = np.prod(factors, axis=0)
+        _check_unscaled_weights(weights)
+        return None if np.all(weights == 1) else weights
+    weights = np.prod(
+        [factor / factor.max() if factor.any() else factor for factor in factors],
+        axis=0,
+    )
+    if not weights.any():
         raise ValueError(
             "class_weight times sample_weight is 0 for every sample: nothing "
             "would be learnt."
         )
-    if not rescale:
-        return None if np.all(weights == 1) else weights
     if np.all(weights == weights[0]):
         return None
     return weights / weights.mean()
+
+
+def _check_unscaled_weights(weights):
+    low, high = UNSCALED_WEIGHT_RANGE
+    positive = weights[weights > 0]
+    if not positive.size:
+        raise ValueError(
+            "class_weight times sample_weight is 0 for every sample: nothing "
+            "would be learnt."
+        )
+    if not (low <= positive.min() and positive.max() <= high):
+        raise ValueError(
+            f"partial_fit uses the weights as given, so that they compare "
+            f"across chunks, and trains in float32: class_weight times "
+            f"sample_weight must be 0 or within [{low:g}, {high:g}], got values "
+            f"from {positive.min():.3g} to {positive.max():.3g}. Divide the "
+            "weights of every chunk by one common factor."
+        )
 
 
 def _check_class_weight(class_weight, classes):
@@ -1671,22 +1890,6 @@ def _draw_seed(random_state):
 def _fixed_split(valid):
     """A skorch ``train_split`` returning our own validation set, or None."""
     return None if valid is None else predefined_split(valid)
-
-
-def _training_state(net):
-    """Copies of what a continued fit changes: weights and optimizer state."""
-    return (
-        copy.deepcopy(net.module_.state_dict()),
-        copy.deepcopy(net.optimizer_.state_dict()),
-    )
-
-
-def _restore_training_state(net, state, n_rows):
-    weights, optimizer_state = state
-    net.module_.load_state_dict(weights)
-    net.optimizer_.load_state_dict(optimizer_state)
-    del net.history[n_rows:]
-    _forget_training_data(net)
 
 
 def _keep_completed_epochs(net, n_rows_before, early_stopping):

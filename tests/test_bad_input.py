@@ -42,7 +42,10 @@ def model(data):
         (["pos", None], ValueError, r"missing label.*position\(s\) \[1, "),
         ([1.0, np.nan], ValueError, "missing label"),
         (["pos", float("nan")], ValueError, "missing label"),
-        (["pos", 1], TypeError, "mixes labels of types"),
+        (["pos", 1], TypeError, "mixes labels of different kinds: str"),
+        ([True, 1], TypeError, "bool .*, number .first 1 at position 1"),
+        (["pos", pd.NA], ValueError, r"missing label.*position\(s\) \[1, "),
+        ([np.float32(1), np.float32("nan")], ValueError, "missing label"),
     ],
 )
 def test_bad_labels_are_named(data, labels, error, message):
