@@ -352,3 +352,105 @@ def test_the_file_describes_the_model_as_built_not_parameters_changed_since(
     assert loaded.get_params()["hidden_size"] == FAST["hidden_size"]
     assert loaded.bag_of_words and loaded.max_len == 6 and loaded.pooling == "max"
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+# --- integrity: the digest ----------------------------------------------------
+
+
+def data_start(content):
+    """Where a safetensors file's tensor data begins: after its JSON header."""
+    return 8 + int.from_bytes(content[:8], "little")
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_flipped_bytes_in_the_weights_are_refused(saved, where):
+    content = bytearray(saved.read_bytes())
+    start = {
+        "first": data_start(content),
+        "middle": (data_start(content) + len(content)) // 2,
+        "last": len(content) - 16,
+    }[where]
+    content[start : start + 16] = bytes(byte ^ 0xFF for byte in content[start:][:16])
+    saved.write_bytes(bytes(content))
+    with pytest.raises(ValueError, match="is damaged: its contents do not match"):
+        load_model(saved)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d.update({"library_version": "0.0.1"}),
+        lambda d: d["estimator"]["params"].update({"hidden_size": 9}),
+        lambda d: d["estimator"]["fitted"]["classes"]["values"].reverse(),
+    ],
+    ids=["version", "hidden_size", "classes"],
+)
+def test_an_edited_description_is_refused(saved, edit):
+    metadata, tensors = read_file(saved)
+    description = json.loads(metadata["model"])
+    edit(description)
+    rewrite(saved, tensors, {**metadata, "model": json.dumps(description)})
+    with pytest.raises(ValueError, match="is damaged: its contents do not match"):
+        load_model(saved)
+
+
+@pytest.mark.parametrize(
+    "edit", ["rename", "reshape", "retype", "format_version", "digest"]
+)
+def test_edited_tensors_or_metadata_are_refused(saved, edit):
+    metadata, tensors = read_file(saved)
+    if edit == "rename":
+        tensors["head.bias_"] = tensors.pop("head.bias")
+    elif edit == "reshape":
+        tensors["head.weight"] = tensors["head.weight"].reshape(-1).contiguous()
+    elif edit == "retype":
+        tensors["head.bias"] = tensors["head.bias"].view(torch.int32)
+    elif edit == "format_version":  # what a damaged "2" might become
+        metadata["format_version"] = "1"
+    else:
+        metadata[DIGEST_KEY] = "0" * 64
+    rewrite(saved, tensors, metadata)
+    with pytest.raises(ValueError, match="is damaged: its contents do not match"):
+        load_model(saved)
+
+
+def test_a_file_of_the_current_format_without_a_digest_is_refused(saved):
+    metadata, tensors = read_file(saved)
+    del metadata[DIGEST_KEY]
+    rewrite(saved, tensors, metadata)
+    with pytest.raises(ValueError, match="is damaged: a file of model format 2"):
+        load_model(saved)
+
+
+def as_format_1(path):
+    """Rewrite a model file as sklearn-rnn wrote it before the digest."""
+    metadata, tensors = read_file(path)
+    del metadata[DIGEST_KEY]
+    return rewrite(path, tensors, {**metadata, "format_version": "1"})
+
+
+def test_a_file_of_format_1_without_a_digest_loads(data, fitted, saved):
+    as_format_1(saved)
+    X, _ = data
+    loaded = load_model(saved)
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+    assert loaded.history_ == fitted.history_
+
+
+def test_a_file_of_format_1_is_still_read_field_by_field(saved):
+    as_format_1(saved)
+    metadata, tensors = read_file(saved)
+    tensors["head.bias"] = torch.full_like(tensors["head.bias"], float("inf"))
+    rewrite(saved, tensors, metadata)
+    with pytest.raises(ValueError, match="'head.bias' holds NaN or infinity"):
+        load_model(saved)
+
+
+def test_saving_a_loaded_file_of_format_1_adds_the_digest(data, saved, tmp_path):
+    as_format_1(saved)
+    again = tmp_path / "again.safetensors"
+    save_model(load_model(saved), again)
+    metadata, _ = read_file(again)
+    assert metadata["format_version"] == str(FORMAT_VERSION)
+    assert len(metadata[DIGEST_KEY]) == 64
+    assert load_model(again).classes_.tolist() == ["neg", "pos"]
