@@ -542,20 +542,28 @@ def _parse_description(text):
         raise ValueError(
             f"it nests objects and arrays more than {MAX_DESCRIPTION_DEPTH} deep"
         ) from None
+    except _RefusedNumber as error:
+        raise ValueError(str(error)) from None
     except ValueError as error:
         raise ValueError(f"it is not valid JSON: {error}") from None
     _check_nesting_and_ints(description)
     return description
 
 
+class _RefusedNumber(ValueError):
+    """A number JSON parses that no model description holds."""
+
+
 def _refuse_constant(name):
-    raise ValueError(f"{name} is not a number a model description holds")
+    raise _RefusedNumber(f"it holds {name}, which no model description does")
 
 
 def _finite_float(text):
     value = float(text)
     if not np.isfinite(value):
-        raise ValueError(f"the number {_show(text)} is beyond the range of a float")
+        raise _RefusedNumber(
+            f"it holds the number {text[:30]}, beyond the range of a float"
+        )
     return value
 
 
@@ -613,7 +621,7 @@ def _check_versions(description):
 
 def _read_text_classifier(described, where):
     model, fitted = _read_estimator(described, where, "RNNTextClassifier")
-    network = _read_fitted(model, fitted, f"{where}.fitted", ("vocabulary",))
+    network = _read_fitted(model, fitted, where, ("vocabulary",))
     vocabulary = _read_vocabulary(fitted["vocabulary"], f"{where}.fitted.vocabulary")
     if len(vocabulary) + FIRST_TOKEN_ID != network["n_tokens"]:
         raise ValueError(
@@ -648,7 +656,7 @@ def _read_pipeline(steps, where):
     classifier, fitted = _read_estimator(
         steps[1]["estimator"], f"{where}[1].estimator", "RNNClassifier"
     )
-    network = _read_fitted(classifier, fitted, f"{where}[1].estimator.fitted")
+    network = _read_fitted(classifier, fitted, f"{where}[1].estimator")
     pipeline = Pipeline([(names[0], vectorizer), (names[1], classifier)])
     return pipeline, classifier, network
 
@@ -723,8 +731,9 @@ def _read_class_weight(described, where):
     return dict(zip(labels.tolist(), weights, strict=True))
 
 
-def _read_fitted(estimator, fitted, where, more=()):
+def _read_fitted(estimator, fitted, estimator_where, more=()):
     """The fitted attributes of the network, checked."""
+    where = f"{estimator_where}.fitted"
     _object(fitted, where, (*FITTED, *more))
     classes = _read_labels(fitted["classes"], f"{where}.classes", min_count=2)
     history = _read_history(fitted["history"], f"{where}.history")
@@ -734,7 +743,7 @@ def _read_fitted(estimator, fitted, where, more=()):
     coverage = fitted["pretrained_coverage"]
     if coverage is not None:
         _number(coverage, f"{where}.pretrained_coverage", 0, 1)
-    _check_class_weight_labels(estimator.class_weight, classes, where)
+    _check_class_weight_labels(estimator.class_weight, classes, estimator_where)
     return {
         "classes": classes,
         "n_tokens": _int(fitted["n_tokens"], f"{where}.n_tokens", FIRST_TOKEN_ID),
@@ -751,8 +760,8 @@ def _check_class_weight_labels(class_weight, classes, where):
     unknown = [label for label in class_weight if label not in known]
     if unknown:
         raise ValueError(
-            f"the class_weight names labels that are not among {where}.classes: "
-            f"{_show(unknown)}"
+            f"{where}.params.class_weight names labels that are not among "
+            f"{where}.fitted.classes: {_show(unknown)}"
         )
 
 
@@ -793,13 +802,14 @@ def _read_labels(described, where, min_count):
             isinstance(value, bool) and dtype.kind != "b"
         ):
             raise ValueError(
-                f"{where}.values[{i}] must be a {kind_name}, as the dtype {code!r} "
+                f"{where}.values[{i}] must be {kind_name}, as the dtype {code!r} "
                 f"says; got {_show(value)}"
             )
     if dtype.kind == "U":
         _check_label_width(values, dtype, where)
     try:
-        labels = np.array(values, dtype=dtype)
+        with np.errstate(all="ignore"):  # what overflows is refused below
+            labels = np.array(values, dtype=dtype)
     except (OverflowError, ValueError):
         labels = None
     if labels is None or labels.tolist() != values:
@@ -810,11 +820,11 @@ def _read_labels(described, where, min_count):
 
 
 LABEL_TYPES = {
-    "b": (bool, "bool"),
-    "i": (int, "int"),
-    "u": (int, "int"),
-    "f": (int | float, "number"),
-    "U": (str, "str"),
+    "b": (bool, "a bool"),
+    "i": (int, "an int"),
+    "u": (int, "an int"),
+    "f": (int | float, "a number"),
+    "U": (str, "a str"),
 }
 
 
@@ -847,7 +857,7 @@ def _read_vocabulary(tokens, where):
 
 def _check_weights(estimator, network, tensors):
     """Refuse weights unlike those of the described network, before building it."""
-    expected = _expected_weights(estimator, network, len(tensors))
+    expected = _expected_weights(estimator, network, tensors)
     if set(tensors) != set(expected):
         missing, extra = set(expected) - set(tensors), set(tensors) - set(expected)
         raise ValueError(
@@ -866,18 +876,13 @@ def _check_weights(estimator, network, tensors):
             raise ValueError(f"weight {name!r} holds NaN or infinity")
 
 
-def _expected_weights(estimator, network, n_tensors):
+def _expected_weights(estimator, network, tensors):
     """Name to (shape, dtype) of the weights of the described network.
 
     The network is built on PyTorch's meta device, which holds shapes and no
     data, so that sizes far beyond the file's weights allocate nothing.
     """
-    if estimator.num_layers > n_tensors:
-        # every layer has weights: no need to build a million empty ones
-        raise ValueError(
-            f"num_layers={estimator.num_layers} calls for more weights than the "
-            f"file's {n_tensors}"
-        )
+    _check_sizes(estimator, network, tensors)
     net = estimator._build_net(
         network["n_tokens"], len(network["classes"]), "cpu", None, []
     )
@@ -893,6 +898,34 @@ def _expected_weights(estimator, network, n_tensors):
         name: (tuple(tensor.shape), tensor.dtype)
         for name, tensor in module.state_dict().items()
     }
+
+
+def _check_sizes(estimator, network, tensors):
+    """Refuse sizes no weight of the file has, before building anything.
+
+    Every size of the network is a dimension of one of its weights, and every
+    layer has weights of its own.
+    """
+    if estimator.num_layers > len(tensors):
+        raise ValueError(
+            f"num_layers={estimator.num_layers} calls for more weights than the "
+            f"file's {len(tensors)}"
+        )
+    largest = max(
+        (max(tensor.shape, default=0) for tensor in tensors.values()), default=0
+    )
+    sizes = {
+        "n_tokens": network["n_tokens"],
+        "number of classes": len(network["classes"]),
+        "embedding_dim": estimator.embedding_dim,
+        "hidden_size": estimator.hidden_size,
+    }
+    for name, size in sizes.items():
+        if size > largest:
+            raise ValueError(
+                f"the {name}, {size}, is larger than any dimension of the file's "
+                f"weights (at most {largest})"
+            )
 
 
 def _restore_network(estimator, network, tensors, device):
@@ -948,10 +981,13 @@ def _int(value, where, minimum, maximum=None):
         or value < minimum
         or (maximum is not None and value > maximum)
     ):
-        bounds = f"at least {minimum}" if maximum is None else f"{minimum} to {maximum}"
-        if maximum == minimum:
-            bounds = str(minimum)
-        raise ValueError(f"{where} must be an int, {bounds}; got {_show(value)}")
+        if maximum is None:
+            bounds = f"an int of at least {minimum}"
+        elif maximum == minimum:
+            bounds = f"{minimum}"
+        else:
+            bounds = f"an int from {minimum} to {maximum}"
+        raise ValueError(f"{where} must be {bounds}; got {_show(value)}")
     return value
 
 

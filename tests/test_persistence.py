@@ -454,3 +454,333 @@ def test_saving_a_loaded_file_of_format_1_adds_the_digest(data, saved, tmp_path)
     assert metadata["format_version"] == str(FORMAT_VERSION)
     assert len(metadata[DIGEST_KEY]) == 64
     assert load_model(again).classes_.tolist() == ["neg", "pos"]
+
+
+# --- strict reading: an adversarial battery -----------------------------------
+# Every file below carries a valid digest (see resealed), so each is refused by
+# the check of its own content, not by the digest.
+
+
+def nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def estimator_of(description):
+    return description["estimator"]
+
+
+def params_of(description):
+    return description["estimator"]["params"]
+
+
+def fitted_of(description):
+    return description["estimator"]["fitted"]
+
+
+def set_in(get, key, value):
+    def edit(description):
+        get(description)[key] = value
+
+    return edit
+
+
+def delete_in(get, key):
+    def edit(description):
+        del get(description)[key]
+
+    return edit
+
+
+def labels(dtype, values):
+    return {"dtype": dtype, "values": values}
+
+
+def history_row(index, **row):
+    def edit(description):
+        fitted_of(description)["history"][index].update(row)
+
+    return edit
+
+
+def repeat_first_token(description):
+    vocabulary = fitted_of(description)["vocabulary"]
+    vocabulary[1] = vocabulary[0]
+
+
+def class_weights(dtype, names, weights):
+    return {"labels": labels(dtype, names), "weights": weights}
+
+
+ESTIMATOR_EDITS = {
+    # the envelope
+    "kind-type": (lambda d: d.update({"kind": 7}), "model.kind must be"),
+    "no-version": (
+        lambda d: d.pop("library_version"),
+        r"model lacks the fields \['library_version'\]",
+    ),
+    "unknown-field": (lambda d: d.update({"extra": 1}), "unknown fields"),
+    "version-type": (
+        lambda d: d.update({"torch_version": 2}),
+        "model.torch_version must be a string",
+    ),
+    "estimator-type": (lambda d: d.update({"estimator": []}), "must be an object"),
+    # parameters
+    "params-type": (set_in(estimator_of, "params", []), "params must be an object"),
+    "hidden_size-str": (set_in(params_of, "hidden_size", "8"), "hidden_size"),
+    "hidden_size-float": (set_in(params_of, "hidden_size", 8.0), "hidden_size"),
+    "hidden_size-bool": (set_in(params_of, "hidden_size", True), "hidden_size"),
+    "hidden_size-negative": (set_in(params_of, "hidden_size", -8), "hidden_size"),
+    "hidden_size-huge": (
+        set_in(params_of, "hidden_size", 10**9),
+        "consistent.*hidden_size, 1000000000, is larger than any dimension",
+    ),
+    "embedding_dim-huge": (
+        set_in(params_of, "embedding_dim", 2**63 - 1),
+        "consistent.*embedding_dim, .* is larger than any dimension",
+    ),
+    "hidden_size-larger": (
+        set_in(params_of, "hidden_size", 16),
+        "consistent.*the network expects",
+    ),
+    "num_layers-huge": (
+        set_in(params_of, "num_layers", 10**6),
+        "num_layers=1000000 calls for more weights",
+    ),
+    "num_layers-more": (set_in(params_of, "num_layers", 2), "consistent.*missing"),
+    "cell": (set_in(params_of, "cell", "gru"), "consistent.*expects"),
+    "lr-str": (set_in(params_of, "lr", "fast"), "'lr' parameter"),
+    "lr-negative": (set_in(params_of, "lr", -1.0), "'lr' parameter"),
+    "dropout": (set_in(params_of, "dropout", 1.5), "'dropout' parameter"),
+    "random_state": (set_in(params_of, "random_state", 2**40), "random_state"),
+    "tokenizer": (
+        set_in(params_of, "tokenizer", "str.split"),
+        "tokenizer must be null",
+    ),
+    "embeddings-object": (
+        set_in(params_of, "embeddings", {"good": [1.0]}),
+        "embeddings must be a string",
+    ),
+    "token_pattern-invalid": (
+        set_in(params_of, "token_pattern", "("),
+        "not a valid regular expression",
+    ),
+    "token_pattern-type": (set_in(params_of, "token_pattern", 5), "token_pattern"),
+    "vocabulary-param": (
+        set_in(params_of, "vocabulary", [1, 2]),
+        r"params.vocabulary\[0\] must be a str token",
+    ),
+    "class_weight-form": (
+        set_in(params_of, "class_weight", {"neg": 2.0}),
+        "class_weight lacks the fields",
+    ),
+    "class_weight-negative": (
+        set_in(
+            params_of, "class_weight", class_weights("<U3", ["neg", "pos"], [-1, 1])
+        ),
+        r"weights\[0\] must be a number from 0",
+    ),
+    "class_weight-lengths": (
+        set_in(params_of, "class_weight", class_weights("<U3", ["neg"], [1, 2])),
+        "has 1 labels and 2 weights",
+    ),
+    "class_weight-unknown-label": (
+        set_in(params_of, "class_weight", class_weights("<U1", ["x"], [1.0])),
+        r"params.class_weight names labels that are not among .*classes: \['x'\]",
+    ),
+    "class_weight-labels": (
+        set_in(params_of, "class_weight", class_weights("|O", ["neg"], [1.0])),
+        "labels.dtype must be",
+    ),
+    # fitted attributes
+    "fitted-unknown": (set_in(fitted_of, "extra", 1), "fitted has unknown fields"),
+    "fitted-missing": (delete_in(fitted_of, "history"), "fitted lacks the fields"),
+    "n_tokens-str": (set_in(fitted_of, "n_tokens", "many"), "n_tokens must be an int"),
+    "n_tokens-float": (set_in(fitted_of, "n_tokens", 34.0), "n_tokens must be an int"),
+    "n_tokens-negative": (
+        set_in(fitted_of, "n_tokens", -5),
+        "n_tokens must be an int of at least 2",
+    ),
+    "n_tokens-huge": (
+        set_in(fitted_of, "n_tokens", 10**12),
+        "network must have .* token ids, but n_tokens is 1000000000000",
+    ),
+    "n_tokens-beyond-64-bits": (
+        set_in(fitted_of, "n_tokens", 10**30),
+        "an int beyond 64 bits",
+    ),
+    "vocabulary-short": (
+        lambda d: fitted_of(d)["vocabulary"].pop(),
+        "vocabulary has .* tokens",
+    ),
+    "vocabulary-repeated": (repeat_first_token, "repeats the token"),
+    "vocabulary-number": (
+        lambda d: fitted_of(d)["vocabulary"].__setitem__(0, 3),
+        r"vocabulary\[0\] must be a str token",
+    ),
+    "vocabulary-type": (set_in(fitted_of, "vocabulary", "abc"), "must be an array"),
+    "history-type": (set_in(fitted_of, "history", {}), "history must be an array"),
+    "history-empty": (set_in(fitted_of, "history", []), "history .* is empty"),
+    "history-row-type": (
+        lambda d: fitted_of(d)["history"].__setitem__(0, [1.0]),
+        r"history\[0\] must be an object",
+    ),
+    "history-epoch": (history_row(1, epoch=5), r"history\[1\].epoch must be 2; got 5"),
+    "history-unknown": (history_row(0, batches=[]), "unknown fields"),
+    "history-str": (history_row(0, train_loss="low"), "train_loss must be a number"),
+    "history-nan": (
+        history_row(0, train_loss=float("nan")),
+        "it holds NaN, which no model description does",
+    ),
+    "history-inf": (
+        history_row(2, dur=float("-inf")),
+        "it holds -Infinity",
+    ),
+    "best_epoch-beyond": (
+        set_in(fitted_of, "best_epoch", 99),
+        "best_epoch must be an int from 1 to 4",
+    ),
+    "best_epoch-str": (set_in(fitted_of, "best_epoch", "3"), "best_epoch must be"),
+    "coverage-range": (
+        set_in(fitted_of, "pretrained_coverage", 2.0),
+        "pretrained_coverage must be a number from 0 to 1",
+    ),
+    "coverage-str": (
+        set_in(fitted_of, "pretrained_coverage", "x"),
+        "pretrained_coverage must be a number",
+    ),
+    # class labels
+    "classes-object-dtype": (
+        set_in(fitted_of, "classes", labels("|O", ["neg", "pos"])),
+        "classes.dtype must be",
+    ),
+    "classes-subarray-dtype": (
+        set_in(fitted_of, "classes", labels("(2,)f8", [1.0, 2.0])),
+        "classes.dtype must be",
+    ),
+    "classes-dtype-type": (
+        set_in(fitted_of, "classes", labels(["<U3"], ["neg", "pos"])),
+        "classes.dtype must be",
+    ),
+    "classes-padded": (
+        set_in(fitted_of, "classes", labels("<U1000000", ["neg", "pos"])),
+        "pads the labels to 1000000 characters",
+    ),
+    "classes-padded-2GB": (
+        set_in(fitted_of, "classes", labels("<U500000000", ["neg", "pos"])),
+        "pads the labels",
+    ),
+    "classes-too-wide-for-numpy": (
+        set_in(fitted_of, "classes", labels("<U999999999", ["neg", "pos"])),
+        "not a dtype numpy has",
+    ),
+    "classes-too-narrow": (
+        set_in(fitted_of, "classes", labels("<U2", ["neg", "pos"])),
+        "do not fit the dtype",
+    ),
+    "classes-str-as-float": (
+        set_in(fitted_of, "classes", labels("<f8", ["neg", "pos"])),
+        r"values\[0\] must be a number",
+    ),
+    "classes-int-as-bool": (
+        set_in(fitted_of, "classes", labels("|b1", [0, 1])),
+        r"values\[0\] must be a bool",
+    ),
+    "classes-bool-as-int": (
+        set_in(fitted_of, "classes", labels("<i8", [False, True])),
+        r"values\[0\] must be an int",
+    ),
+    "classes-float-as-int": (
+        set_in(fitted_of, "classes", labels("<i8", [1.5, 2])),
+        r"values\[0\] must be an int",
+    ),
+    "classes-uint8-overflow": (
+        set_in(fitted_of, "classes", labels("|u1", [300, 1])),
+        "do not fit the dtype",
+    ),
+    "classes-negative-uint": (
+        set_in(fitted_of, "classes", labels("<u8", [-1, 1])),
+        "do not fit the dtype",
+    ),
+    "classes-float16-inexact": (
+        set_in(fitted_of, "classes", labels("<f2", [0.1, 0.2])),
+        "do not fit the dtype",
+    ),
+    "classes-float16-overflow": (
+        set_in(fitted_of, "classes", labels("<f2", [1e10, 1.0])),
+        "do not fit the dtype",
+    ),
+    "classes-repeated": (
+        set_in(fitted_of, "classes", labels("<U3", ["neg", "neg"])),
+        "repeat a label",
+    ),
+    "classes-one": (
+        set_in(fitted_of, "classes", labels("<U3", ["neg"])),
+        "at least 2 labels",
+    ),
+    "classes-values-type": (
+        set_in(fitted_of, "classes", labels("<U3", {"neg": 0})),
+        "classes.values must be an array",
+    ),
+    "classes-missing-dtype": (
+        set_in(fitted_of, "classes", {"values": ["neg", "pos"]}),
+        "classes lacks the fields",
+    ),
+    "classes-three-for-two-outputs": (
+        set_in(fitted_of, "classes", labels("<U3", ["neg", "pos", "zzz"])),
+        "consistent.*has shape .* the network expects",
+    ),
+    # nesting
+    "nested-parameter": (
+        set_in(params_of, "device", nested(20)),
+        "nests objects and arrays more than 8 deep",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ESTIMATOR_EDITS))
+def test_an_adversarial_description_is_refused(saved, case):
+    edit, message = ESTIMATOR_EDITS[case]
+    edit_description(saved, edit)
+    with pytest.raises(ValueError, match=message) as refusal:
+        load_model(saved)
+    assert refusal.type is ValueError
+    assert str(saved) in str(refusal.value)
+
+
+def replace_text(old, new):
+    return lambda text: text.replace(old, new, 1)
+
+
+TEXT_EDITS = {
+    "not-an-object": (lambda text: "[]", "must be a JSON object"),
+    "deep-nesting": (
+        lambda text: "[" * 100_000 + "]" * 100_000,
+        "nests objects and arrays more than 8 deep",
+    ),
+    "deep-objects": (
+        lambda text: '{"a":' * 100_000 + "1" + "}" * 100_000,
+        "nests objects and arrays more than 8 deep",
+    ),
+    "number-beyond-float": (
+        replace_text('"pretrained_coverage": null', '"pretrained_coverage": 1e400'),
+        "it holds the number 1e400, beyond the range of a float",
+    ),
+    "int-of-5000-digits": (
+        replace_text('"best_epoch": null', '"best_epoch": ' + "9" * 5000),
+        "not valid JSON",
+    ),
+    "truncated-json": (lambda text: text[: len(text) // 2], "not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("case", list(TEXT_EDITS))
+def test_an_adversarial_description_text_is_refused(saved, case):
+    edit, message = TEXT_EDITS[case]
+    metadata, tensors = read_file(saved)
+    reseal(saved, tensors, {**metadata, "model": edit(metadata["model"])})
+    with pytest.raises(ValueError, match=message) as refusal:
+        load_model(saved)
+    assert refusal.type is ValueError
