@@ -784,3 +784,254 @@ def test_an_adversarial_description_text_is_refused(saved, case):
     with pytest.raises(ValueError, match=message) as refusal:
         load_model(saved)
     assert refusal.type is ValueError
+
+
+@pytest.fixture(scope="module")
+def fitted_pipeline(data):
+    X, y = data
+    return Pipeline([("vec", TextVectorizer()), ("rnn", RNNClassifier(**FAST))]).fit(
+        X, y
+    )
+
+
+@pytest.fixture
+def saved_pipeline(fitted_pipeline, tmp_path):
+    path = tmp_path / "pipeline.safetensors"
+    save_model(fitted_pipeline, path)
+    return path
+
+
+def step(index, *keys):
+    def get(description):
+        value = description["steps"][index]
+        for key in keys:
+            value = value[key]
+        return value
+
+    return get
+
+
+PIPELINE_EDITS = {
+    "three-steps": (
+        lambda d: d["steps"].append(d["steps"][0]),
+        "must hold 2 steps",
+    ),
+    "steps-type": (lambda d: d.update({"steps": {}}), "steps must be an array"),
+    "same-names": (set_in(step(1), "name", "vec"), "names both steps 'vec'"),
+    "name-with-dunder": (set_in(step(0), "name", "a__b"), "without '__'"),
+    "name-type": (set_in(step(0), "name", 3), r"steps\[0\].name must be a string"),
+    "step-missing-estimator": (
+        delete_in(step(0), "estimator"),
+        r"steps\[0\] lacks the fields \['estimator'\]",
+    ),
+    "steps-swapped": (
+        lambda d: d["steps"].reverse(),
+        r"steps\[0\].estimator.class must be 'TextVectorizer'",
+    ),
+    "vectorizer-fitted": (
+        set_in(step(0, "estimator", "fitted"), "n_tokens", 3),
+        "fitted has unknown fields",
+    ),
+    "vectorizer-param": (
+        set_in(step(0, "estimator", "params"), "max_len", 0),
+        "'max_len' parameter",
+    ),
+    "vectorizer-vocabulary": (
+        set_in(step(0, "estimator", "fitted"), "vocabulary", ["a", "a"]),
+        "repeats the token 'a'",
+    ),
+    "n_tokens-huge": (
+        set_in(step(1, "estimator", "fitted"), "n_tokens", 10**12),
+        "n_tokens, 1000000000000, is larger than any dimension",
+    ),
+    "n_tokens-smaller": (
+        set_in(step(1, "estimator", "fitted"), "n_tokens", 10),
+        "weight '.*' has shape .* the network expects",
+    ),
+    "classifier-params": (
+        set_in(step(1, "estimator", "params"), "hidden_size", 10**9),
+        "hidden_size, 1000000000, is larger than any dimension",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PIPELINE_EDITS))
+def test_an_adversarial_pipeline_description_is_refused(saved_pipeline, case):
+    edit, message = PIPELINE_EDITS[case]
+    edit_description(saved_pipeline, edit)
+    with pytest.raises(ValueError, match=message) as refusal:
+        load_model(saved_pipeline)
+    assert refusal.type is ValueError
+
+
+def test_a_pipeline_with_class_weights_nests_as_deep_as_the_format_allows(
+    data, tmp_path
+):
+    X, y = data
+    pipeline = Pipeline(
+        [
+            ("vec", TextVectorizer()),
+            ("rnn", RNNClassifier(**FAST, class_weight={"neg": 2.0, "pos": 1.0})),
+        ]
+    ).fit(X, y)
+    save_model(pipeline, tmp_path / "pipe.safetensors")
+    loaded = load_model(tmp_path / "pipe.safetensors")
+    assert loaded[-1].class_weight == {"neg": 2.0, "pos": 1.0}
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipeline.predict_proba(X))
+
+
+METADATA_EDITS = {
+    "unknown-key": (
+        lambda m: m.update({"comment": "hi"}),
+        r"metadata fields that sklearn-rnn model format 2 does not have: \['comment'\]",
+    ),
+    "version-word": (lambda m: m.update({"format_version": "two"}), "unreadable"),
+    "version-zero": (lambda m: m.update({"format_version": "0"}), "unreadable"),
+    "version-underscore": (
+        lambda m: m.update({"format_version": "1_0"}),
+        "unreadable",
+    ),
+    "version-superscript": (
+        lambda m: m.update({"format_version": "\u00b2"}),
+        "unreadable",
+    ),
+    "version-huge": (
+        lambda m: m.update({"format_version": "9" * 5000}),
+        "unreadable",
+    ),
+    "no-version": (lambda m: m.pop("format_version"), "unreadable"),
+    "no-description": (lambda m: m.pop("model"), "has no model description"),
+    "other-format": (
+        lambda m: m.update({"format": "pickle"}),
+        "not a sklearn-rnn model",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(METADATA_EDITS))
+def test_adversarial_metadata_is_refused(saved, case):
+    edit, message = METADATA_EDITS[case]
+    metadata, tensors = read_file(saved)
+    edit(metadata)
+    rewrite(saved, tensors, metadata)
+    with pytest.raises(ValueError, match=message) as refusal:
+        load_model(saved)
+    assert refusal.type is ValueError
+
+
+def replace_tensor(name, change):
+    def edit(tensors):
+        tensors[name] = change(tensors[name]).contiguous()
+
+    return edit
+
+
+TENSOR_EDITS = {
+    "float64": (replace_tensor("embedding.weight", torch.Tensor.double), "float64"),
+    "float16": (replace_tensor("head.weight", torch.Tensor.half), "float16"),
+    "bfloat16": (replace_tensor("head.bias", torch.Tensor.bfloat16), "bfloat16"),
+    "int64": (replace_tensor("head.bias", torch.Tensor.long), "int64"),
+    "bool": (replace_tensor("head.bias", torch.Tensor.bool), "bool"),
+    "transposed": (
+        replace_tensor("head.weight", torch.Tensor.t),
+        "'head.weight' has shape",
+    ),
+    "scalar": (replace_tensor("head.bias", lambda t: t[0]), "'head.bias' has shape"),
+    "extra-scalar": (
+        lambda tensors: tensors.update({"extra": torch.tensor(1.0)}),
+        r"unexpected \['extra'\]",
+    ),
+    "empty-extra": (
+        lambda tensors: tensors.update({"extra": torch.zeros(0, 10**15)}),
+        r"unexpected \['extra'\]",
+    ),
+    "missing-all": (lambda tensors: tensors.clear(), "num_layers=1 calls for more"),
+    "nan": (
+        replace_tensor(
+            "embedding.weight", lambda t: t.index_fill(0, torch.tensor([3]), np.nan)
+        ),
+        "'embedding.weight' holds NaN or infinity",
+    ),
+    "infinity": (
+        replace_tensor("head.bias", lambda t: t.fill_(np.inf)),
+        "'head.bias' holds NaN or infinity",
+    ),
+    "minus-infinity": (
+        replace_tensor(
+            "bag.weight", lambda t: t.index_fill(0, torch.tensor([5]), -np.inf)
+        ),
+        "'bag.weight' holds NaN or infinity",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TENSOR_EDITS))
+def test_adversarial_weights_are_refused(saved, case):
+    edit, message = TENSOR_EDITS[case]
+    metadata, tensors = read_file(saved)
+    edit(tensors)
+    reseal(saved, tensors, metadata)
+    with pytest.raises(ValueError, match=f"consistent sklearn-rnn model: .*{message}"):
+        load_model(saved)
+
+
+def safetensors_file(path, header, data):
+    """A file of a hand-made safetensors header and data, possibly lying."""
+    header = json.dumps(header).encode()
+    path.write_bytes(len(header).to_bytes(8, "little") + header + data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "empty",
+        "4-bytes",
+        "header-length-only",
+        "half-header",
+        "header-only",
+        "one-byte-short",
+        "one-byte-more",
+        "header-length-huge",
+        "header-garbage",
+        "claims-a-huge-tensor",
+        "claims-an-overflowing-tensor",
+        "overlapping-tensors",
+    ],
+)
+def test_a_truncated_or_malformed_file_is_refused(saved, damage):
+    content = saved.read_bytes()
+    start = data_start(content)
+    metadata = {"format": "sklearn-rnn", "format_version": "2", "model": "{}"}
+    huge = {"dtype": "F32", "shape": [10**12, 8], "data_offsets": [0, 16]}
+    if damage == "empty":
+        saved.write_bytes(b"")
+    elif damage == "4-bytes":
+        saved.write_bytes(content[:4])
+    elif damage == "header-length-only":
+        saved.write_bytes(content[:8])
+    elif damage == "half-header":
+        saved.write_bytes(content[: start // 2])
+    elif damage == "header-only":
+        saved.write_bytes(content[:start])
+    elif damage == "one-byte-short":
+        saved.write_bytes(content[:-1])
+    elif damage == "one-byte-more":
+        saved.write_bytes(content + b"\0")
+    elif damage == "header-length-huge":
+        saved.write_bytes((2**63).to_bytes(8, "little") + content[8:])
+    elif damage == "header-garbage":
+        saved.write_bytes(content[:8] + b"\xff" * (start - 8) + content[start:])
+    elif damage == "claims-a-huge-tensor":
+        safetensors_file(saved, {"__metadata__": metadata, "w": huge}, b"\0" * 16)
+    elif damage == "claims-an-overflowing-tensor":
+        huge = {**huge, "shape": [2**40, 2**40]}
+        safetensors_file(saved, {"__metadata__": metadata, "w": huge}, b"\0" * 16)
+    else:
+        first = {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}
+        second = {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}
+        header = {"__metadata__": metadata, "a": first, "b": second}
+        safetensors_file(saved, header, b"\0" * 24)
+    with pytest.raises(ValueError, match="not a readable sklearn-rnn model") as refusal:
+        load_model(saved)
+    assert refusal.type is ValueError
