@@ -3,6 +3,8 @@
 import json
 import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -1035,3 +1037,94 @@ def test_a_truncated_or_malformed_file_is_refused(saved, damage):
     with pytest.raises(ValueError, match="not a readable sklearn-rnn model") as refusal:
         load_model(saved)
     assert refusal.type is ValueError
+
+
+# Loads each file named on the command line under a limit of the process's data
+# memory, and prints the outcome of each as a line of JSON.
+LOAD_UNDER_MEMORY_LIMIT = """
+import json, re, resource, sys
+from sklearn_rnn import load_model
+
+def data_bytes():
+    status = open("/proc/self/status").read()
+    return int(re.search(r"VmData:\\s+(\\d+) kB", status).group(1)) * 1024
+
+load_model(sys.argv[1])  # imports and warms everything up, under no limit
+limit = data_bytes() + int(sys.argv[2])
+hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+try:
+    bytearray(2 * int(sys.argv[2]))
+    print(json.dumps({"limit": "not enforced"}))
+    sys.exit()
+except MemoryError:
+    pass
+load_model(sys.argv[1])  # an intact file still loads under the limit
+for path in sys.argv[3:]:
+    try:
+        load_model(path)
+        outcome = ["loaded", ""]
+    except BaseException as error:
+        outcome = [type(error).__name__, str(error)]
+    print(json.dumps({"file": path, "outcome": outcome}))
+"""
+HUNDRED_MB = 100 * 2**20
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/proc/self/status"), reason="needs Linux's /proc"
+)
+def test_a_small_file_claiming_a_huge_model_allocates_nothing_large(
+    saved, saved_pipeline, tmp_path
+):
+    larger = "is larger than any dimension of the file's weights"
+    claims = {
+        # 260 MB of LSTM weights, were they built
+        "hidden_size": (saved, set_in(params_of, "hidden_size", 2000), larger),
+        "embedding_dim": (saved, set_in(params_of, "embedding_dim", 10**5), larger),
+        "num_layers": (
+            saved,
+            set_in(params_of, "num_layers", 10**6),
+            "calls for more weights",
+        ),
+        "n_tokens": (
+            saved_pipeline,
+            set_in(step(1, "estimator", "fitted"), "n_tokens", 10**9),
+            larger,
+        ),
+        "classes": (
+            saved,
+            set_in(fitted_of, "classes", labels("<U100000000", ["neg", "pos"])),
+            "pads the labels",
+        ),
+        "class_weight": (
+            saved,
+            set_in(
+                params_of, "class_weight", class_weights("<U100000000", ["neg"], [1])
+            ),
+            "pads the labels",
+        ),
+    }
+    paths = []
+    for name, (original, edit, _) in claims.items():
+        path = tmp_path / f"{name}.safetensors"
+        path.write_bytes(original.read_bytes())
+        paths.append(str(edit_description(path, edit)))
+        assert path.stat().st_size < 20_000
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_UNDER_MEMORY_LIMIT, str(saved), str(HUNDRED_MB)]
+        + paths,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    if lines == [{"limit": "not enforced"}]:
+        pytest.skip("this kernel does not enforce RLIMIT_DATA")
+    assert [line["file"] for line in lines] == paths
+    for line, (_, _, expected) in zip(lines, claims.values(), strict=True):
+        kind, message = line["outcome"]
+        assert kind == "ValueError", (line["file"], kind, message)
+        assert expected in message
