@@ -1,8 +1,13 @@
 """save_model and load_model: round trips, and refusing bad or hostile files."""
 
+import errno
 import json
 import os
 import pickle
+import resource
+import shutil
+import signal
+import stat
 import subprocess
 import sys
 
@@ -1128,3 +1133,206 @@ def test_a_small_file_claiming_a_huge_model_allocates_nothing_large(
         kind, message = line["outcome"]
         assert kind == "ValueError", (line["file"], kind, message)
         assert expected in message
+
+
+# --- saving: refused models, atomic writes, permissions -----------------------
+
+
+def copy_of(model):
+    return pickle.loads(pickle.dumps(model))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("head.bias", float("nan")),
+        ("embedding.weight", float("inf")),
+        ("layers.0.1.weight_hh_l0", float("-inf")),
+    ],
+)
+def test_a_model_with_non_finite_weights_is_not_saved(fitted, tmp_path, name, value):
+    model = copy_of(fitted)
+    with torch.no_grad():
+        model.net_.module_.state_dict()[name].view(-1)[1] = value
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(b"an older file")
+    with pytest.raises(ValueError, match=f"weight {name!r} holds NaN or infinity"):
+        save_model(model, path)
+    assert path.read_bytes() == b"an older file"
+    assert os.listdir(tmp_path) == ["model.safetensors"]
+
+
+def test_a_model_with_a_non_finite_number_in_its_history_is_not_saved(fitted, tmp_path):
+    model = copy_of(fitted)
+    model.history_[1]["train_loss"] = float("nan")
+    with pytest.raises(
+        ValueError, match=r"model.estimator.fitted.history\[1\].train_loss is NaN"
+    ):
+        save_model(model, tmp_path / "model.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+
+
+@posix_only
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_a_new_file_follows_the_umask(fitted, tmp_path, umask):
+    before = os.umask(umask)
+    try:
+        save_model(fitted, tmp_path / "model.safetensors")
+    finally:
+        os.umask(before)
+    mode = stat.S_IMODE((tmp_path / "model.safetensors").stat().st_mode)
+    assert mode == 0o666 & ~umask
+
+
+@posix_only
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o604])
+def test_an_overwritten_file_keeps_its_mode(data, fitted, tmp_path, mode):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(b"an older file")
+    path.chmod(mode)
+    save_model(fitted, path)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    X, _ = data
+    np.testing.assert_array_equal(
+        load_model(path).predict_proba(X), fitted.predict_proba(X)
+    )
+
+
+def test_saving_over_a_folder_fails_and_leaves_it(fitted, tmp_path):
+    (tmp_path / "model").mkdir()
+    with pytest.raises(OSError):
+        save_model(fitted, tmp_path / "model")
+    assert os.listdir(tmp_path) == ["model"]
+    assert os.listdir(tmp_path / "model") == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs RLIMIT_FSIZE")
+def test_a_write_that_fails_leaves_the_old_file_intact(
+    fitted, fitted_pipeline, tmp_path
+):
+    # The kernel refuses to grow any file of this process beyond the limit
+    # (EFBIG), as deterministically as a full disk.
+    path = tmp_path / "model.safetensors"
+    save_model(fitted, path)
+    old = path.read_bytes()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))
+    try:
+        with pytest.raises(OSError) as failure:
+            save_model(fitted_pipeline, path)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
+    assert failure.value.errno == errno.EFBIG
+    assert path.read_bytes() == old
+    assert os.listdir(tmp_path) == ["model.safetensors"]
+    assert type(load_model(path)) is RNNTextClassifier
+
+
+@posix_only
+def test_a_folder_without_write_permission_refuses_the_save(fitted, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes whatever the permissions (see the tmpfs test)")
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"an older file")
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError):
+            save_model(fitted, folder / "model.safetensors")
+        assert os.listdir(folder) == ["model.safetensors"]
+        assert (folder / "model.safetensors").read_bytes() == b"an older file"
+    finally:
+        folder.chmod(0o755)
+
+
+# Run in a mount namespace of its own (unshare): mounts a small tmpfs on the
+# folder, writes the old model there, fills the disk or makes the folder
+# read-only, tries to save the new model over the old one, and prints what
+# became of it. The mount vanishes with the process.
+SAVE_ON_A_FULL_OR_READ_ONLY_DISK = """
+import errno, json, os, subprocess, sys
+from sklearn_rnn import load_model, save_model
+
+folder, old, new, fault = sys.argv[1:5]
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", folder], check=True)
+target = os.path.join(folder, "model.safetensors")
+with open(old, "rb") as file:
+    content = file.read()
+with open(target, "wb") as file:
+    file.write(content)
+model = load_model(new)
+if fault == "full":
+    filler = os.open(os.path.join(folder, "filler"), os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(filler, bytes(4096))
+    except OSError as error:
+        assert error.errno == errno.ENOSPC, error
+    os.close(filler)
+else:
+    subprocess.run(["mount", "-o", "remount,ro", folder], check=True)
+try:
+    save_model(model, target)
+    outcome = "saved"
+except OSError as error:
+    outcome = errno.errorcode[error.errno]
+with open(target, "rb") as file:
+    intact = file.read() == content
+print(json.dumps({
+    "outcome": outcome,
+    "intact": intact,
+    "files": sorted(os.listdir(folder)),
+    "loads": type(load_model(target)).__name__,
+}))
+"""
+
+
+def can_mount_a_tmpfs(folder):
+    """Whether this machine lets a process mount a tmpfs in its own namespace."""
+    if shutil.which("unshare") is None:
+        return False, "the unshare command is missing"
+    probe = subprocess.run(
+        ["unshare", "-rm", "mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", folder],
+        capture_output=True,
+        text=True,
+    )
+    return probe.returncode == 0, probe.stderr.strip()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux mounts")
+@pytest.mark.parametrize(
+    ("fault", "errno_name", "files"),
+    [
+        ("full", "ENOSPC", ["filler", "model.safetensors"]),
+        ("read-only", "EROFS", ["model.safetensors"]),
+    ],
+)
+def test_a_full_or_read_only_disk_leaves_the_old_file_intact(
+    saved, saved_pipeline, tmp_path, fault, errno_name, files
+):
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    allowed, reason = can_mount_a_tmpfs(str(folder))
+    if not allowed:
+        pytest.skip(f"cannot mount a tmpfs in a namespace here: {reason}")
+    result = subprocess.run(
+        ["unshare", "-rm", sys.executable, "-c", SAVE_ON_A_FULL_OR_READ_ONLY_DISK]
+        + [str(folder), str(saved), str(saved_pipeline), fault],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "outcome": errno_name,
+        "intact": True,
+        "files": files,
+        "loads": "RNNTextClassifier",
+    }
+    assert os.listdir(folder) == []  # the mount went with the process
