@@ -144,9 +144,10 @@ def load_model(path, device="cpu"):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No model file at {path!r}.")
     metadata, tensors = _read_file(path)
-    description = _check_metadata(metadata, tensors, path)
+    _check_digest(metadata, tensors, path)
     try:
-        model, estimator, network = _read_description(_parse_description(description))
+        description = _parse_description(metadata["model"])
+        model, estimator, network = _read_description(description)
     except ValueError as error:
         raise ValueError(
             f"{path!r} has an invalid model description: {error}"
@@ -504,8 +505,8 @@ def _format_version(metadata, path):
     return int(version)
 
 
-def _check_metadata(metadata, tensors, path):
-    """The description's JSON, once the digest shows the file is intact."""
+def _check_digest(metadata, tensors, path):
+    """Refuse a file whose digest shows that it changed since it was written."""
     digest = metadata.get(DIGEST_KEY)
     if digest is None:
         if int(metadata["format_version"]) >= FIRST_VERSION_WITH_DIGEST:
@@ -515,7 +516,7 @@ def _check_metadata(metadata, tensors, path):
                 "has none."
             )
         # Format 1 had no digest: its fields are checked like any other's.
-        return metadata["model"]
+        return
     try:
         intact = digest == _digest(metadata, tensors)
     except (RuntimeError, TypeError):  # a tensor of a dtype torch cannot view
@@ -526,7 +527,6 @@ def _check_metadata(metadata, tensors, path):
             "saved with them, so the file changed after it was written (a disk "
             "or transfer error, or an edit). Use an intact copy."
         )
-    return metadata["model"]
 
 
 # --- reading the description ---------------------------------------------------
