@@ -420,6 +420,7 @@ def _fit(estimator, texts, labels):
             # a word-vector file (--embeddings) that cannot be read
             raise CommandError(f"cannot train: {error}") from None
         # no file named: the progress lines printed on stdout
+        _silence_stdout()
         raise CommandError(
             f"cannot write the progress of training to stdout: {_reason(error)} "
             "(--quiet prints none)"
