@@ -476,11 +476,11 @@ def _save_interrupted(estimator, path):
     completed = (
         f"{estimator.n_epochs_} complete epoch{'s' * (estimator.n_epochs_ != 1)}"
     )
-    which = "the best" if estimator.best_epoch_ else "the last"
+    which = "the best on validation" if estimator.best_epoch_ else "the last"
     _save(estimator, path)
     raise Interrupted(
         f"training was interrupted after {completed}: saved the model of "
-        f"epoch {kept} ({which} completed) to {path}"
+        f"epoch {kept}, {which}, to {path}"
     )
 
 

@@ -756,10 +756,10 @@ def test_ctrl_c_during_train_saves_the_completed_epochs(early_stopping, tmp_path
     assert process.returncode == 130, err
     assert "Traceback" not in err
     last = err.splitlines()[-1]
-    which = "best" if early_stopping else "last"
+    which = "the best on validation" if early_stopping else "the last"
     found = re.fullmatch(
         r"sklearn-rnn: training was interrupted after (\d+) complete epochs?: saved "
-        rf"the model of epoch (\d+) \(the {which} completed\) to (.*)",
+        rf"the model of epoch (\d+), {which}, to (.*)",
         last,
     )
     assert found, last
