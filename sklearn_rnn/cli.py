@@ -496,8 +496,6 @@ def run_predict(args):
     (texts,) = read_columns(args.data, {"--text-column": args.text_column}, args.format)
     probabilities = _predict_proba(model, texts, say)
     labels = model.classes_[np.argmax(probabilities, axis=1)]
-    if len(labels) != len(texts):
-        raise CommandError(f"{len(labels)} predictions for {len(texts)} texts")
     if args.output is None:
         _write_predictions(sys.stdout, model.classes_, labels, probabilities)
         return
@@ -648,7 +646,10 @@ def _check_output(path, inputs, replaced):
             "new file that then replaces it)"
         )
     if not in_place:
-        _check_can_create_in(os.path.dirname(os.path.realpath(path)), path)
+        # where the new file is made: save_model replaces a symbolic link,
+        # _output_file the file it points to
+        target = os.path.abspath(path) if replaced else os.path.realpath(path)
+        _check_can_create_in(os.path.dirname(target), path)
 
 
 def _same_file(path, other):
