@@ -692,7 +692,9 @@ def test_a_reader_that_stops_early_ends_predict_quietly(trained, tmp_path):
 # --- a damaged model, impossible sizes -----------------------------------------
 
 
-@pytest.mark.parametrize("damage", ["truncate", "header", "empty", "garbage"])
+@pytest.mark.parametrize(
+    "damage", ["truncate", "header", "tensor data", "empty", "garbage"]
+)
 def test_a_damaged_model_file_is_one_error(damage, trained, tmp_path, capsys):
     model, data, _, _ = trained
     content = bytearray(Path(model).read_bytes())
@@ -701,6 +703,13 @@ def test_a_damaged_model_file_is_one_error(damage, trained, tmp_path, capsys):
     elif damage == "header":
         start = content.index(b'"format"')
         content[start : start + 8] = b'"formXt"'
+    elif damage == "tensor data":
+        # safetensors: the header's length in 8 bytes, the header, the tensors
+        data_start = 8 + int.from_bytes(content[:8], "little")
+        middle = (data_start + len(content)) // 2
+        content[middle : middle + 16] = bytes(
+            255 - b for b in content[middle : middle + 16]
+        )
     elif damage == "empty":
         content = b""
     else:
