@@ -72,8 +72,11 @@ def read_columns(path, columns, file_format=None):
     ------
     DataFileError
         For a file that is missing, unreadable or empty, a missing column (the
-        message names those present), or a missing or invalid value (the
-        message gives its line).
+        message names those present), a malformed record (a quote left open
+        to the end of the file, text after a closing quote, a row with another
+        number of fields than the header, a NUL byte, bytes that are not
+        UTF-8, a line of JSON Lines that is not one strict JSON object), or a
+        missing or invalid value. The message gives the line where it can.
     """
     if not os.path.exists(path):
         raise DataFileError(f"{path}: no such file")
