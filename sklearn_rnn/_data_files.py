@@ -1,8 +1,9 @@
 """Labelled texts from CSV, TSV and JSON Lines files, read with the stdlib.
 
-Every problem is a :class:`DataFileError` whose message names the file, and
-where it can the line and the column, so that the command line can report it
-in one line.
+Reading is strict: every record of the file is one row of data, or the file
+is refused. Every problem is a :class:`DataFileError` whose message names the
+file, and where it can the line and the column, so that the command line can
+report it in one line.
 """
 
 import csv
@@ -20,6 +21,11 @@ DELIMITERS = {"csv": ",", "tsv": "\t"}
 # csv refuses fields over 128 KiB by default; a text may be longer. This is
 # the largest limit every platform's C long holds.
 CSV_FIELD_LIMIT = 2**31 - 1
+# A text file holds no NUL: one is a sign of UTF-16 or of a binary file.
+NUL_PROBLEM = (
+    "a NUL byte, which no text holds: is the file UTF-16 or binary? Save it "
+    "as UTF-8 text"
+)
 
 
 class DataFileError(ValueError):
@@ -66,8 +72,11 @@ def read_columns(path, columns, file_format=None):
     ------
     DataFileError
         For a file that is missing, unreadable or empty, a missing column (the
-        message names those present), or a missing or invalid value (the
-        message gives its line).
+        message names those present), a malformed record (a quote left open
+        to the end of the file, text after a closing quote, a row with another
+        number of fields than the header, a NUL byte, bytes that are not
+        UTF-8, a line of JSON Lines that is not one strict JSON object), or a
+        missing or invalid value. The message gives the line where it can.
     """
     if not os.path.exists(path):
         raise DataFileError(f"{path}: no such file")
@@ -98,7 +107,7 @@ def read_columns(path, columns, file_format=None):
                         )
                     values[name].append(value)
     except UnicodeDecodeError:
-        raise DataFileError(f"{path} is not UTF-8 text") from None
+        raise DataFileError(_not_utf8_message(path)) from None
     except (OSError, EOFError, zlib.error) as error:
         reason = getattr(error, "strerror", None) or error
         raise DataFileError(f"cannot read {path}: {reason}") from None
@@ -134,17 +143,20 @@ def _records(file, file_format, path):
     """The header (None for JSON Lines), and (line, record dict) pairs."""
     if file_format == "jsonl":
         return None, _json_lines_records(file, path)
-    reader = csv.reader(file, delimiter=DELIMITERS[file_format])
+    # strict: a quoted field left open at the end of the file, or text after a
+    # closing quote, is an error instead of a silently merged or altered row.
+    reader = csv.reader(file, delimiter=DELIMITERS[file_format], strict=True)
+    rows = _delimited_rows(reader, path)
     try:
-        header = next(reader)
+        _, header = next(rows)
     except StopIteration:
         raise DataFileError(f"{path} is empty") from None
-    except csv.Error as error:
-        raise DataFileError(f"{path}, line 1: {error}") from None
-    return header, _delimited_records(reader, header, path)
+    _check_header(header, path)
+    return header, _delimited_records(rows, header, path)
 
 
-def _delimited_records(reader, header, path):
+def _delimited_rows(reader, path):
+    """(line, fields) of each record, where line is the one it starts on."""
     while True:
         line = reader.line_num + 1
         try:
@@ -152,26 +164,70 @@ def _delimited_records(reader, header, path):
         except StopIteration:
             return
         except csv.Error as error:
-            raise DataFileError(f"{path}, line {line}: {error}") from None
+            raise DataFileError(
+                f"{path}, line {line}: {_csv_problem(error, reader.dialect)}"
+            ) from None
+        if any("\0" in field for field in row):
+            raise DataFileError(f"{path}, line {line}: {NUL_PROBLEM}")
+        yield line, row
+
+
+def _csv_problem(error, dialect):
+    """What a csv.Error means, and how such a field is written."""
+    quote = dialect.quotechar
+    message = str(error)
+    if message == "unexpected end of data":
+        return (
+            f"a field opens a quote ({quote}) that is never closed, so it would "
+            "run to the end of the file; a stray quote at the start of a field "
+            f"must be doubled ({quote}{quote}) inside a quoted field"
+        )
+    if message.endswith(f"expected after '{quote}'"):
+        return (
+            f"text follows the closing quote ({quote}) of a quoted field; a quote "
+            f"inside a quoted field is written twice ({quote}{quote})"
+        )
+    return message
+
+
+def _check_header(header, path):
+    seen = set()
+    for name in header:
+        if name in seen:
+            raise DataFileError(f"{path}, line 1: the header names {name!r} twice")
+        seen.add(name)
+
+
+def _delimited_records(rows, header, path):
+    for line, row in rows:
         if not row:
             continue
-        if len(row) > len(header):
+        if len(row) != len(header):
+            fields = f"{len(row)} field{'s' * (len(row) != 1)}"
             raise DataFileError(
-                f"{path}, line {line}: {len(row)} fields where the header has "
-                f"{len(header)} (a field holding the delimiter must be quoted)"
+                f"{path}, line {line}: {fields} where the header has "
+                f"{len(header)} (a field holding the delimiter, a quote or a "
+                "line break must be quoted)"
             )
-        yield line, dict(zip(header, row, strict=False))
+        yield line, dict(zip(header, row, strict=True))
 
 
 def _json_lines_records(file, path):
     for line, text in enumerate(file, start=1):
         if not text.strip():
             continue
+        if "\0" in text:
+            raise DataFileError(f"{path}, line {line}: {NUL_PROBLEM}")
         try:
-            record = json.loads(text)
-        except json.JSONDecodeError as error:
+            record = json.loads(
+                text,
+                object_pairs_hook=_object_without_repeated_keys,
+                parse_constant=_refuse_constant,
+            )
+        except (json.JSONDecodeError, _StrictJSONError) as error:
+            reason = error.msg if isinstance(error, json.JSONDecodeError) else error
             raise DataFileError(
-                f"{path}, line {line}: invalid JSON ({error.msg})"
+                f"{path}, line {line}: invalid JSON ({reason})"
             ) from None
         if not isinstance(record, dict):
             raise DataFileError(
@@ -179,6 +235,50 @@ def _json_lines_records(file, path):
                 f"{_json_kind(record)}"
             )
         yield line, record
+
+
+class _StrictJSONError(ValueError):
+    """JSON that json.loads accepts but that is not strict JSON, or ambiguous."""
+
+
+def _object_without_repeated_keys(pairs):
+    record = {}
+    for key, value in pairs:
+        if key in record:
+            raise _StrictJSONError(f"the key {key!r} appears twice in one object")
+        record[key] = value
+    return record
+
+
+def _refuse_constant(name):
+    # json.loads reads NaN and Infinity, which are not JSON.
+    raise _StrictJSONError(f"{name} is not a JSON value")
+
+
+def _not_utf8_message(path):
+    """Where the first bytes that are not UTF-8 are, for the error."""
+    # A line break byte is never part of a multi-byte UTF-8 character, so each
+    # line decodes on its own.
+    try:
+        with _open_binary(path) as file:
+            for line, data in enumerate(file, start=1):
+                try:
+                    data.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    byte = data[error.start : error.start + 1]
+                    return (
+                        f"{path}, line {line}: byte {byte!r} is not UTF-8 text; "
+                        "save the file as UTF-8"
+                    )
+    except (OSError, EOFError, zlib.error):
+        pass
+    return f"{path} is not UTF-8 text; save the file as UTF-8"
+
+
+def _open_binary(path):
+    if path.lower().endswith(".gz"):
+        return gzip.open(path, "rb")
+    return open(path, "rb")
 
 
 def _check_columns(columns, present, path):

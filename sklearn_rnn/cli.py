@@ -11,14 +11,21 @@ import ast
 import csv
 import gzip
 import inspect
+import io
 import os
 import re
+import stat
 import sys
+import tempfile
 import textwrap
 import time
+from contextlib import contextmanager, suppress
 
 import numpy as np
+import torch
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
+from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
 from ._data_files import FORMATS, DataFileError, as_model_labels, read_columns
@@ -37,10 +44,18 @@ WORDS = {"true": True, "false": False, "none": None}
 PREDICTION_CHUNK = 10_000
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 1
+# What fit raises for settings or data it cannot train on (its documented
+# errors), and for a number too large for torch.
+TRAINING_ERRORS = (ValueError, TypeError, FloatingPointError, OverflowError)
 
 
 class CommandError(Exception):
     """A problem to report in one line, without a traceback."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C, once the command has done what it can: what to report."""
 
 
 def main(argv=None):
@@ -54,9 +69,11 @@ def main(argv=None):
     Returns
     -------
     exit_code : int
-        0 on success; 2 for a usage or data error, reported on stderr in one
-        line as argparse does; 130 when interrupted; 1 when the reader of
-        stdout stops reading (as ``head`` does).
+        0 on success; 2 for a usage or data error, or an output that cannot
+        be written, reported on stderr in one line as argparse does; 130 when
+        interrupted (an interrupted ``train`` saves the last completed epoch);
+        1, silently, when the reader of stdout stops reading (as ``head``
+        does).
 
     Examples
     --------
@@ -73,18 +90,45 @@ def main(argv=None):
         return stop.code
     try:
         args.run(args)
-    except (CommandError, DataFileError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        # Written now, so that a failure is reported here, not at exit.
+        sys.stdout.flush()
     except BrokenPipeError:
         # The reader of stdout went away (as with `| head`): stop quietly, and
         # keep Python from failing again when it flushes stdout at exit.
         _silence_stdout()
-        return 1
+        return EXIT_BROKEN_PIPE
+    except (CommandError, DataFileError) as error:
+        _report(error)
+        return EXIT_USAGE
+    except OSError as error:
+        # Files are reported where they are read or written; what is left is
+        # stdout, on a full disk for example.
+        _silence_stdout()
+        _report(f"cannot write to stdout: {_reason(error)}")
+        return EXIT_USAGE
+    except Interrupted as interrupt:
+        _report(interrupt, error=False)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        _report("interrupted", error=False)
+        return EXIT_INTERRUPTED
     return 0
+
+
+def _report(message, error=True):
+    """Print one line on stderr; only the first line of a long message.
+
+    torch's messages can go on with a C++ stack trace.
+    """
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    text = lines[0] if lines else "unknown error"
+    with suppress(OSError):
+        print(f"{PROG}: {'error: ' * error}{text}", file=sys.stderr, flush=True)
+
+
+def _reason(error):
+    """An OSError as its reason alone (the file is named by the message)."""
+    return getattr(error, "strerror", None) or str(error)
 
 
 # --- the command line ----------------------------------------------------------
@@ -337,49 +381,129 @@ def parse_value(text):
 
 
 def run_train(args):
-    """Train on the data file and save the model."""
+    """Train on the data file and save the model.
+
+    Ctrl-C stops training and saves the model of the last completed epoch
+    (the best one, with early stopping), as ``RNNTextClassifier.fit`` keeps
+    it; then :class:`Interrupted` says what was saved.
+    """
     say = _messenger(args.quiet)
     estimator = _estimator_from_options(args)
-    _check_can_write(args.output)
-    texts, labels = read_columns(
-        args.data,
-        {"--text-column": args.text_column, "--label-column": args.label_column},
-        args.format,
-    )
-    say(f"Training on {len(texts):,} texts from {args.data}...")
-    start = time.perf_counter()
+    inputs = {"the data file": args.data}
+    if isinstance(estimator.embeddings, str):
+        inputs["the word-vector file"] = estimator.embeddings
+    _check_output(args.output, inputs, replaced=True)
     try:
-        estimator.fit(texts, labels)
-    except (ValueError, TypeError, FloatingPointError, OSError) as error:
-        # OSError: a word-vector file (--embeddings) that cannot be read
-        raise CommandError(f"cannot train: {error}") from None
+        texts, labels = read_columns(
+            args.data,
+            {"--text-column": args.text_column, "--label-column": args.label_column},
+            args.format,
+        )
+        say(f"Training on {len(texts):,} texts from {args.data}...")
+        start = time.perf_counter()
+        _fit(estimator, texts, labels)
+    except KeyboardInterrupt:
+        _save_interrupted(estimator, args.output)
     seconds = time.perf_counter() - start
-    try:
-        save_model(estimator, args.output)
-    except OSError as error:
-        raise CommandError(f"cannot save the model: {error}") from None
+    _save(estimator, args.output)
     if not args.quiet:
         print(_training_summary(estimator, len(texts), seconds, args.output))
+
+
+def _fit(estimator, texts, labels):
+    try:
+        estimator.fit(texts, labels)
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        if error.errno is None or error.filename is not None:
+            # a word-vector file (--embeddings) that cannot be read
+            raise CommandError(f"cannot train: {error}") from None
+        # no file named: the progress lines printed on stdout
+        _silence_stdout()
+        raise CommandError(
+            f"cannot write the progress of training to stdout: {_reason(error)} "
+            "(--quiet prints none)"
+        ) from None
+    except TRAINING_ERRORS as error:
+        raise CommandError(f"cannot train: {error}") from None
+    except (RuntimeError, MemoryError) as error:
+        problem = _allocation_problem(error)
+        if problem is None:
+            raise
+        raise CommandError(
+            f"cannot train: {problem}; choose a smaller --hidden-size, "
+            "--embedding-dim, --max-features or --batch-size"
+        ) from None
+
+
+def _allocation_problem(error):
+    """What went wrong when torch could not make a tensor, or None.
+
+    On the CPU, torch reports both a failed allocation and a size beyond its
+    count of elements as a plain RuntimeError; Python as a MemoryError.
+    """
+    message = str(error)
+    if isinstance(error, MemoryError | torch.OutOfMemoryError) or (
+        "can't allocate memory" in message
+    ):
+        wanted = re.search(r"allocate (\d+) bytes", message)
+        amount = f" ({int(wanted[1]):,} bytes for one tensor)" if wanted else ""
+        return f"not enough memory{amount}"
+    if "size calculation overflow" in message:
+        return "a tensor of these sizes would have more elements than torch can count"
+    return None
+
+
+def _save(estimator, path):
+    try:
+        save_model(estimator, path)
+    except (OSError, ValueError) as error:
+        # ValueError: a model save_model refuses, as one with non-finite weights
+        reason = _reason(error) if isinstance(error, OSError) else error
+        raise CommandError(f"cannot save the model to {path}: {reason}") from None
+
+
+def _save_interrupted(estimator, path):
+    """Save what an interrupted fit kept, and raise :class:`Interrupted`."""
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        raise Interrupted(
+            "interrupted before the first epoch of training ended: no model saved"
+        ) from None
+    kept = estimator.best_epoch_ or estimator.n_epochs_
+    completed = (
+        f"{estimator.n_epochs_} complete epoch{'s' * (estimator.n_epochs_ != 1)}"
+    )
+    which = "the best on validation" if estimator.best_epoch_ else "the last"
+    _save(estimator, path)
+    raise Interrupted(
+        f"training was interrupted after {completed}: saved the model of "
+        f"epoch {kept}, {which}, to {path}"
+    )
 
 
 def run_predict(args):
     """Write the predicted labels and probabilities as CSV."""
     say = _messenger(args.quiet)
-    if args.output is not None:
-        _check_can_write(args.output)
+    inputs = {"the model file": args.model, "the data file": args.data}
+    if args.output is None:
+        _check_stdout(inputs)
+    else:
+        _check_output(args.output, inputs, replaced=False)
     model = _load(args.model, args.device)
     (texts,) = read_columns(args.data, {"--text-column": args.text_column}, args.format)
     probabilities = _predict_proba(model, texts, say)
     labels = model.classes_[np.argmax(probabilities, axis=1)]
     if args.output is None:
         _write_predictions(sys.stdout, model.classes_, labels, probabilities)
-        sys.stdout.flush()
         return
     try:
-        with _open_output(args.output) as file:
+        with _output_file(args.output) as file:
             _write_predictions(file, model.classes_, labels, probabilities)
     except OSError as error:
-        raise CommandError(f"cannot write {args.output}: {error}") from None
+        raise CommandError(f"cannot write {args.output}: {_reason(error)}") from None
     say(f"Wrote the predictions of {len(texts):,} texts to {args.output}.")
 
 
@@ -490,19 +614,136 @@ def _messenger(quiet):
     return say
 
 
-def _check_can_write(path):
-    """Fail before any long work if ``path`` cannot be written."""
+def _check_output(path, inputs, replaced):
+    """Fail before any long work if ``path`` cannot be written.
+
+    Parameters
+    ----------
+    path : str
+        The output file.
+    inputs : dict
+        What each input file is (for the message), mapped to its path: the
+        output may be none of them.
+    replaced : bool
+        Whether the output is always written to a new file renamed over
+        ``path``, as :func:`save_model` does; otherwise a device or a pipe is
+        written in place.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise CommandError(f"cannot write {path}: it is a directory")
     if not os.path.isdir(folder):
         raise CommandError(f"cannot write {path}: no directory {folder}")
+    for what, input_path in inputs.items():
+        if _same_file(path, input_path):
+            raise CommandError(
+                f"cannot write {path}: it is {what}, which would be overwritten"
+            )
+    in_place = os.path.exists(path) and not os.path.isfile(path)
+    if in_place and replaced:
+        raise CommandError(
+            f"cannot write {path}: not a regular file (a model is written to a "
+            "new file that then replaces it)"
+        )
+    if not in_place:
+        # where the new file is made: save_model replaces a symbolic link,
+        # _output_file the file it points to
+        target = os.path.abspath(path) if replaced else os.path.realpath(path)
+        _check_can_create_in(os.path.dirname(target), path)
 
 
-def _open_output(path):
-    if path.lower().endswith(".gz"):
-        return gzip.open(path, "wt", encoding="utf-8", newline="")
-    return open(path, "w", encoding="utf-8", newline="")
+def _same_file(path, other):
+    """Whether two paths are one file, through symbolic and hard links."""
+    try:
+        return os.path.samefile(path, other)
+    except (OSError, ValueError):
+        # one of them does not exist (yet)
+        return False
+
+
+def _check_can_create_in(folder, path):
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".sklearn-rnn-", dir=folder)
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {_reason(error)}") from None
+    os.close(handle)
+    os.remove(probe)
+
+
+def _check_stdout(inputs):
+    """Refuse a stdout that is appended to one of the input files."""
+    try:
+        out = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        # not a file: a test's capture, for one
+        return
+    for what, input_path in inputs.items():
+        try:
+            same = os.path.samestat(out, os.stat(input_path))
+        except OSError:
+            continue
+        if same:
+            raise CommandError(
+                f"stdout is {what}, {input_path}, which would be overwritten"
+            )
+
+
+@contextmanager
+def _output_file(path):
+    """A text file to write ``path`` with, gzip if its name ends in .gz.
+
+    A regular file is written under a temporary name in its folder and renamed
+    over ``path`` once complete, so a failure leaves any previous file whole
+    and no partial one. A device or a pipe (``/dev/stdout``) is written in
+    place.
+    """
+    if os.path.exists(path) and not os.path.isfile(path):
+        with open(path, "wb") as raw, _text_writer(raw, path) as file:
+            yield file
+        return
+    target = os.path.realpath(path)
+    handle, partial = tempfile.mkstemp(
+        prefix=".sklearn-rnn-", suffix=".partial", dir=os.path.dirname(target)
+    )
+    try:
+        os.chmod(partial, _mode_for(target))
+        with open(handle, "wb") as raw:
+            with _text_writer(raw, path) as file:
+                yield file
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+@contextmanager
+def _text_writer(raw, name):
+    """UTF-8 text written to the binary file ``raw``, gzip for a .gz name.
+
+    ``raw`` stays open, for the caller to sync to the disk.
+    """
+    binary = (
+        gzip.GzipFile(fileobj=raw, mode="wb") if name.lower().endswith(".gz") else raw
+    )
+    file = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+    yield file
+    file.flush()
+    file.detach()
+    if binary is not raw:
+        # writes the gzip trailer
+        binary.close()
+
+
+def _mode_for(path):
+    """An overwritten file's mode, or what the umask gives a new file."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _silence_stdout():

@@ -1,13 +1,18 @@
 """The sklearn-rnn command: train, predict and evaluate on files, and its errors."""
 
 import csv
+import errno
 import gzip
 import io
 import os
+import re
 import runpy
 import shutil
+import signal
+import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -325,8 +330,8 @@ def test_missing_column_names_those_present(trained, tmp_path, capsys):
 @pytest.mark.parametrize(
     "name, lines, message",
     [
-        ("d.csv", ["text,label", "fine,neg", "pos"], "d.csv, line 3: no value in"),
-        ("d.tsv", ["label\ttext", "neg\tfine", "pos"], "d.tsv, line 3: no value in"),
+        ("d.csv", ["text,label", "fine,neg", "pos"], "d.csv, line 3: 1 field where"),
+        ("d.tsv", ["label\ttext", "neg\tfine", "pos"], "d.tsv, line 3: 1 field where"),
         (
             "d.jsonl",
             ['{"text": "fine", "label": "neg"}', "", '{"text": null, "label": "pos"}'],
@@ -471,3 +476,427 @@ def test_installed_console_script():
     assert result.returncode == 0, result.stderr
     assert "usage: sklearn-rnn train" in result.stdout
     assert "--max-epochs" in result.stdout
+
+
+# --- strict reading: one record, one row -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        # A quote opening a field that never closes would swallow every later
+        # row into one text (pandas refuses this file too).
+        (
+            "d.csv",
+            'text\none\n"two\nthree\nfour\n',
+            "d.csv, line 3: a field opens a quote",
+        ),
+        ("d.tsv", 'text\none\n"two\tthree\nfour\n', "d.tsv, line 3: a field opens"),
+        ("d.csv", 'text\n"two" and three\n', "line 2: text follows the closing quote"),
+        ("d.csv", "text,label\nfine,neg\na,b,c\n", "line 3: 3 fields where the header"),
+        ("d.csv", "text,label\nfine\n", "line 2: 1 field where the header has 2"),
+        ("d.csv", "text,text\nfine,neg\n", "line 1: the header names 'text' twice"),
+        ("d.csv", "text\nfine\nnul\0byte\n", "d.csv, line 3: a NUL byte"),
+        ("d.jsonl", '{"text": "a"}\n{"text": "b\0"}\n', "d.jsonl, line 2: a NUL byte"),
+        (
+            "d.jsonl",
+            '{"text": "a"}\n\n{"text": "b"\n{"text": "c"}\n',
+            "d.jsonl, line 3: invalid JSON",
+        ),
+        (
+            "d.jsonl",
+            '{"text": "a", "text": "b"}\n',
+            "line 1: invalid JSON (the key 'text' appears twice",
+        ),
+        ("d.jsonl", '{"text": "a", "n": NaN}\n', "invalid JSON (NaN is not a JSON"),
+    ],
+)
+def test_predict_refuses_a_malformed_record(
+    name, content, message, trained, tmp_path, capsys
+):
+    model, _, _, _ = trained
+    data = tmp_path / name
+    data.write_bytes(content.encode("utf-8"))
+    code, out, err = run(capsys, "predict", model, data)
+    assert_usage_error(code, err, message)
+    assert out == ""
+
+
+def test_a_stray_quote_is_refused_as_pandas_refuses_it(trained, tmp_path):
+    model, _, _, _ = trained
+    data = write_lines(tmp_path / "d.csv", ["text", "one", '"two', "three"])
+    with pytest.raises(pd.errors.ParserError):
+        pd.read_csv(data)
+    # in a real process, as a user runs it
+    result = run_cli("predict", model, data)
+    assert_usage_error(result.returncode, result.stderr, "line 3: a field opens")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("name", ["d.csv", "d.jsonl", "d.csv.gz"])
+def test_bytes_that_are_not_utf8_are_named_with_their_line(
+    name, trained, tmp_path, capsys
+):
+    model, _, _, _ = trained
+    lines = ["text", "fine", "café"] if ".csv" in name else ['{"text": "café"}']
+    content = "".join(line + "\n" for line in lines).encode("latin-1")
+    data = tmp_path / name
+    data.write_bytes(gzip.compress(content) if name.endswith(".gz") else content)
+    code, _, err = run(capsys, "predict", model, data)
+    line = 3 if ".csv" in name else 1
+    assert_usage_error(code, err, f"{name}, line {line}: byte b'\\xe9'")
+
+
+def test_quoted_line_breaks_and_quotes_are_one_text(trained, tmp_path, capsys):
+    model, _, _, _ = trained
+    texts = ['a "quoted" word', "two\nlines", "three\n\nlines", '"', "", "plain"]
+    for name, delimiter in [("d.csv", ","), ("d.tsv", "\t")]:
+        data = write_data(tmp_path / name, texts)
+        assert len(pd.read_csv(data, sep=delimiter)) == len(texts)
+        code, out, err = run(capsys, "predict", model, data, "-q")
+        assert code == 0, err
+        _, labels, proba = read_predictions(out)
+        assert len(labels) == len(texts)
+        np.testing.assert_allclose(proba, load_model(model).predict_proba(texts))
+
+
+# --- outputs: checked before work, never an input, never half written ---------
+
+
+def test_an_input_is_never_an_output(trained, tmp_path, capsys):
+    model, data, _, _ = trained
+    before = {path: Path(path).read_bytes() for path in (model, data)}
+    symlink = tmp_path / "link.csv"
+    symlink.symlink_to(data)
+    hard_link = tmp_path / "hard.safetensors"
+    os.link(model, hard_link)
+    for args, what in [
+        (["train", data, *TINY, "-o", data], "it is the data file"),
+        (["train", data, *TINY, "-o", symlink], "it is the data file"),
+        (["predict", model, data, "-o", model], "it is the model file"),
+        (["predict", model, data, "-o", hard_link], "it is the model file"),
+        (["predict", model, data, "-o", symlink], "it is the data file"),
+    ]:
+        code, out, err = run(capsys, *args)
+        assert_usage_error(code, err, f"cannot write {args[-1]}: {what}")
+        assert "Training on" not in err and "Predicting" not in err
+    with open(data, "ab") as appended:
+        result = run_cli("predict", model, data, stdout=appended)
+    assert_usage_error(result.returncode, result.stderr, "stdout is the data file")
+    assert before == {path: Path(path).read_bytes() for path in (model, data)}
+
+
+def test_train_refuses_a_device_as_its_output_before_training(trained, capsys):
+    _, data, _, _ = trained
+    # save_model renames a new file over its target: that must not be /dev/full
+    assert os.path.exists("/dev/full") or pytest.skip("no /dev/full")
+    code, _, err = run(capsys, "train", data, *TINY, "-o", "/dev/full")
+    assert_usage_error(code, err, "cannot write /dev/full: not a regular file")
+    assert "Training on" not in err
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_train_checks_the_output_folder_takes_files_before_training(
+    trained, read_only_folder, capsys
+):
+    _, data, _, _ = trained
+    output = read_only_folder / "m.safetensors"
+    code, _, err = run(capsys, "train", data, *TINY, "-o", output)
+    assert_usage_error(code, err, f"cannot write {output}: ", "Read-only file system")
+    assert "Training on" not in err
+
+
+def test_predict_output_replaces_an_old_file_only_once_complete(
+    trained, tmp_path, capsys
+):
+    model, _, _, _ = trained
+    texts, _ = keyword_data(300, seed=3)
+    data = write_data(tmp_path / "many.csv", texts)
+    disk = small_disk(tmp_path / "disk", "8k")
+    output = disk / "predictions.csv"
+    output.write_text("an earlier result\n")
+    code, _, err = run(capsys, "predict", model, data, "-o", output, "-q")
+    assert_usage_error(code, err, f"cannot write {output}: No space left")
+    assert output.read_text() == "an earlier result\n"
+    assert sorted(path.name for path in disk.iterdir()) == ["predictions.csv"]
+
+
+def test_predict_output_keeps_the_mode_of_a_replaced_file(trained, tmp_path, capsys):
+    model, data, texts, _ = trained
+    output = tmp_path / "predictions.csv"
+    output.write_text("old\n")
+    output.chmod(0o604)
+    assert run(capsys, "predict", model, data, "-o", output, "-q")[0] == 0
+    assert stat.S_IMODE(output.stat().st_mode) == 0o604
+    assert len(read_predictions(output)[1]) == len(texts)
+    new = tmp_path / "new.csv"
+    umask = os.umask(0o027)
+    try:
+        assert run(capsys, "predict", model, data, "-o", new, "-q")[0] == 0
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o640
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "new.csv",
+        "predictions.csv",
+    ]
+
+
+def test_train_on_a_full_disk_is_one_error_and_leaves_no_file(
+    trained, tmp_path, capsys
+):
+    _, data, _, _ = trained
+    disk = small_disk(tmp_path / "disk", "4k")
+    output = disk / "m.safetensors"
+    code, _, err = run(capsys, "train", data, *TINY, "-q", "-o", output)
+    assert_usage_error(
+        code, err, f"cannot save the model to {output}: No space left on device"
+    )
+    assert list(disk.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["predict", "train"])
+def test_stdout_on_a_full_device_is_one_error(command, trained, tmp_path):
+    model, data, _, _ = trained
+    assert os.path.exists("/dev/full") or pytest.skip("no /dev/full")
+    args = {
+        "predict": ["predict", model, data, "-q"],
+        "train": ["train", data, *TINY, "-o", tmp_path / "m.safetensors"],
+    }[command]
+    with open("/dev/full", "w") as full:
+        result = run_cli(*args, stdout=full)
+    assert_usage_error(result.returncode, result.stderr, "No space left on device")
+    assert "Exception ignored" not in result.stderr
+
+
+def test_predict_to_a_full_device_is_one_error(trained, capsys):
+    model, data, _, _ = trained
+    assert os.path.exists("/dev/full") or pytest.skip("no /dev/full")
+    code, _, err = run(capsys, "predict", model, data, "-q", "-o", "/dev/full")
+    assert_usage_error(code, err, "cannot write /dev/full: No space left")
+
+
+def test_a_reader_that_stops_early_ends_predict_quietly(trained, tmp_path):
+    model, _, _, _ = trained
+    # Far more output than a pipe holds, so writing must meet the closed end.
+    texts, _ = keyword_data(8000, seed=4)
+    data = write_data(tmp_path / "many.csv", texts)
+    process = start_cli("predict", model, data, "-q", stdout=subprocess.PIPE)
+    assert process.stdout.readline() == b"label,proba_neg,proba_pos\n"
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert err == b""
+
+
+# --- a damaged model, impossible sizes -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "damage", ["truncate", "header", "tensor data", "empty", "garbage"]
+)
+def test_a_damaged_model_file_is_one_error(damage, trained, tmp_path, capsys):
+    model, data, _, _ = trained
+    content = bytearray(Path(model).read_bytes())
+    if damage == "truncate":
+        content = content[: len(content) // 2]
+    elif damage == "header":
+        start = content.index(b'"format"')
+        content[start : start + 8] = b'"formXt"'
+    elif damage == "tensor data":
+        # safetensors: the header's length in 8 bytes, the header, the tensors
+        data_start = 8 + int.from_bytes(content[:8], "little")
+        middle = (data_start + len(content)) // 2
+        content[middle : middle + 16] = bytes(
+            255 - b for b in content[middle : middle + 16]
+        )
+    elif damage == "empty":
+        content = b""
+    else:
+        content = bytes(range(256)) * 8
+    damaged = tmp_path / "damaged.safetensors"
+    damaged.write_bytes(content)
+    for command in ["predict", "evaluate"]:
+        code, out, err = run(capsys, command, damaged, data)
+        assert_usage_error(code, err, str(damaged))
+        assert out == ""
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        # Sizes no machine can hold, so that no allocation can succeed (under
+        # overcommit, a merely huge one could, and then be killed).
+        ("--hidden-size", 10**15),
+        ("--hidden-size", 10**20),
+        ("--embedding-dim", 10**18),
+    ],
+)
+def test_an_impossible_size_is_one_error(option, value, trained, tmp_path, capsys):
+    _, data, _, _ = trained
+    output = tmp_path / "m.safetensors"
+    code, _, err = run(capsys, "train", data, *TINY, option, value, "-q", "-o", output)
+    assert_usage_error(code, err)
+    assert not output.exists()
+
+
+# --- Ctrl-C during train --------------------------------------------------------
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_ctrl_c_during_train_saves_the_completed_epochs(early_stopping, tmp_path):
+    texts, labels = keyword_data(200, seed=5)
+    data = write_data(tmp_path / "data.csv", texts, labels)
+    output = tmp_path / "m.safetensors"
+    # So many epochs that training is still running when the signal arrives.
+    options = ["--max-epochs", "100000", "--early-stopping", str(early_stopping)]
+    if early_stopping:
+        options += ["--n-iter-no-change", "100000"]
+    process = start_cli(
+        "train", data, *TINY, *options, "-o", output, stdout=subprocess.PIPE
+    )
+    for line in process.stdout:
+        # the first epoch's row of the table, printed once the epoch has ended
+        if line.split()[:1] == [b"1"]:
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    err = err.decode()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    last = err.splitlines()[-1]
+    which = "the best on validation" if early_stopping else "the last"
+    found = re.fullmatch(
+        r"sklearn-rnn: training was interrupted after (\d+) complete epochs?: saved "
+        rf"the model of epoch (\d+), {which}, to (.*)",
+        last,
+    )
+    assert found, last
+    completed, kept = int(found[1]), int(found[2])
+    assert found[3] == str(output)
+    assert 1 <= kept <= completed
+    model = load_model(output)
+    assert model.n_epochs_ == completed
+    assert (model.best_epoch_ or model.n_epochs_) == kept
+    assert "Model saved" not in out.decode()
+    assert model.predict(texts[:5]).shape == (5,)
+
+
+def test_ctrl_c_before_the_first_epoch_ends_saves_nothing(tmp_path):
+    data = tmp_path / "data.csv"
+    os.mkfifo(data)
+    output = tmp_path / "m.safetensors"
+    process = start_cli("train", data, *TINY, "-o", output, stdout=subprocess.PIPE)
+    # The command opens the pipe for reading, then waits for its rows: it is
+    # interrupted before any training can have happened.
+    writer = open_fifo_for_writing(data, process)
+    os.write(writer, b"text,label\na b,pos\n")
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    os.close(writer)
+    assert process.returncode == 130
+    assert err.decode().splitlines() == [
+        "sklearn-rnn: interrupted before the first epoch of training ended: "
+        "no model saved"
+    ]
+    assert not output.exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data.csv"]
+
+
+# --- helpers for real processes ---------------------------------------------------
+
+
+WORKTREE = str(Path(__file__).resolve().parents[1])
+
+
+def _cli_command(args):
+    return [sys.executable, "-m", "sklearn_rnn", *(str(arg) for arg in args)]
+
+
+def _cli_env(**variables):
+    path = os.environ.get("PYTHONPATH")
+    return {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        # the sklearn_rnn under test, not an installed one
+        "PYTHONPATH": WORKTREE + (os.pathsep + path if path else ""),
+        **variables,
+    }
+
+
+def run_cli(*args, stdout=subprocess.PIPE):
+    """Run the command in a new process: its CompletedProcess, in text."""
+    return subprocess.run(
+        _cli_command(args),
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_cli_env(),
+        timeout=300,
+    )
+
+
+def start_cli(*args, stdout):
+    # unbuffered: epoch lines reach the pipe as they are printed
+    env = _cli_env(PYTHONUNBUFFERED="1")
+    return subprocess.Popen(
+        _cli_command(args), stdout=stdout, stderr=subprocess.PIPE, env=env
+    )
+
+
+def open_fifo_for_writing(path, process):
+    """Open a named pipe once ``process`` has opened it for reading."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            return os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as error:
+            # ENXIO: no reader yet
+            if error.errno != errno.ENXIO:
+                raise
+        if process.poll() is not None:
+            pytest.fail(f"the command ended first: {process.stderr.read()}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the command never opened its data file")
+        time.sleep(0.01)
+
+
+def small_disk(folder, size):
+    """A real file system of ``size`` bytes at ``folder`` (tmpfs, root only)."""
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    _MOUNTED.append(folder)
+    return folder
+
+
+_MOUNTED = []
+
+
+@pytest.fixture(autouse=True)
+def _unmount_small_disks():
+    yield
+    while _MOUNTED:
+        subprocess.run(["umount", str(_MOUNTED.pop())], check=True)
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder no file can be created in, even by root: a read-only mount."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=4k", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.strip()}")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
