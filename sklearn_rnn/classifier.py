@@ -1252,7 +1252,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
     >>> texts = ["a great film", "a dull film", "great acting", "dull plot"] * 10
     >>> labels = ["pos", "neg", "pos", "neg"] * 10
     >>> clf = RNNTextClassifier(hidden_size=16, random_state=0)
-    >>> clf.fit(texts, labels).predict(["great plot"])
+    >>> clf.fit(texts, labels).predict(["great film"])
     array(['pos'], dtype='<U3')
     """
 

