@@ -4,6 +4,7 @@ import csv
 import errno
 import gzip
 import io
+import math
 import os
 import re
 import runpy
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from helpers import keyword_data
 
 from sklearn_rnn import RNNTextClassifier, cli, load_model
@@ -394,6 +396,28 @@ def test_failed_training_is_reported(tmp_path, capsys):
     data = write_data(tmp_path / "d.csv", ["a b", "c d", "e f"], ["x", "x", "x"])
     code, _, err = run(capsys, "train", data, *TINY, "-o", tmp_path / "m")
     assert_usage_error(code, err, "cannot train: ", "at least 2 classes")
+
+
+def test_a_model_save_model_refuses_is_one_error_and_no_file(tmp_path, capsys):
+    """Weights made NaN as save_model starts, where no fit can check them."""
+    import sklearn_rnn.persistence as persistence
+
+    def spoil_weights_on_save(frame, event, arg):
+        if frame.f_code is persistence.save_model.__code__ and event == "call":
+            with torch.no_grad():
+                frame.f_locals["model"].net_.module_.head.bias[0] = math.nan
+        return None
+
+    texts, labels = texts_and_labels()
+    data = write_data(tmp_path / "d.csv", texts, labels)
+    output = tmp_path / "m.safetensors"
+    sys.settrace(spoil_weights_on_save)
+    try:
+        code, _, err = run(capsys, "train", data, *TINY, "--quiet", "-o", output)
+    finally:
+        sys.settrace(None)
+    assert_usage_error(code, err, "cannot save the model to", "'head.bias'", "NaN")
+    assert not output.exists()
 
 
 def test_missing_word_vector_file_is_reported(trained, tmp_path, capsys):
