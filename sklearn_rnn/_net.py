@@ -9,10 +9,11 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, GradientNormClipping
 from skorch.dataset import unpack_data
 from skorch.hf import AccelerateMixin
-from skorch.utils import TeeGenerator, to_device
+from skorch.utils import TeeGenerator
 from torch.utils.data import Dataset
 
 from .batching import BatchIterator, EncodedTexts
+from .modules import RNNModule
 
 PRECISIONS = {"float32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 # A training batch whose mean cross-entropy exceeds this many times that of a
@@ -39,9 +40,12 @@ class RNNNet(NeuralNetClassifier):
     Parameters
     ----------
     precision : {"float32", "bf16", "fp16"}, default="float32"
-        Run the module under ``torch.autocast`` in that precision; the loss
-        and the weights stay in float32. ``"fp16"`` scales the loss with a
-        ``torch.amp.GradScaler`` so that small gradients do not underflow.
+        Run the module under ``torch.autocast`` in that precision (under
+        bfloat16, :class:`RNNModule` keeps its recurrent layers in float32);
+        the weights, the loss and the logits :meth:`infer` returns stay in
+        float32. ``"fp16"`` scales the loss with a ``torch.amp.GradScaler`` so
+        that small gradients do not underflow; an exception in the middle of
+        a step leaves a scaler that can step again.
     *args, **kwargs
         As for :class:`skorch.NeuralNetClassifier`.
     """
@@ -170,15 +174,56 @@ class RNNNet(NeuralNetClassifier):
         return EncodedTexts(X, y)
 
     def infer(self, x, **fit_params):
+        """The module's logits, in float32 whatever the autocast.
+
+        skorch's scoring and the estimator's probabilities read them with
+        numpy, which has no bfloat16.
+        """
         ids = x["ids"].to(self.device, non_blocking=True)
         bag = x.get("bag")
         if bag is not None:
             bag = bag.to(self.device, non_blocking=True)
         with self._autocast():
-            return self.module_(ids, x["lengths"], bag, **fit_params)
+            logits = self.module_(ids, x["lengths"], bag, **fit_params)
+        return logits.float()
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        module = _unwrapped(getattr(self, "module_", None))
+        if isinstance(module, RNNModule):
+            module.flatten_parameters()
+
+    def move_to(self, device):
+        """Move the fitted module, loss and optimizer state to ``device``.
+
+        skorch's ``set_params(device=...)`` moves nothing once a net is
+        initialized: this does, for a continued fit on another device.
+        """
+        module = _unwrapped(self.module_)
+        before = list(module.parameters())
+        module.to(device)
+        self.criterion_.to(device)
+        # Between some devices (to and from "meta", say) .to() makes new
+        # parameters: the optimizer must train those, not the old ones.
+        moved = dict(zip(map(id, before), module.parameters(), strict=True))
+        optimizer = self.optimizer_
+        for group in optimizer.param_groups:
+            group["params"] = [moved[id(p)] for p in group["params"]]
+        states = {moved[id(p)]: state for p, state in optimizer.state.items()}
+        optimizer.state.clear()
+        optimizer.state.update(states)
+        for state in states.values():
+            for name, value in state.items():
+                # Adam's step count stays where the optimizer keeps it
+                if isinstance(value, torch.Tensor) and value.dim() > 0:
+                    state[name] = value.to(device)
+        self.device = device
+        module.flatten_parameters()
+        return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        losses = self.criterion_(y_pred.float(), to_device(y_true, self.device))
+        targets = y_true.to(self.device, non_blocking=True)
+        losses = self.criterion_(y_pred.float(), targets)
         if isinstance(X, Mapping) and "sample_weight" in X:
             losses = losses * X["sample_weight"].to(self.device, non_blocking=True)
         return losses.mean()
@@ -193,24 +238,36 @@ class RNNNet(NeuralNetClassifier):
         self.optimizer_.zero_grad()
         self._set_training(True)
         inputs, targets = unpack_data(batch)
-        y_pred = self.infer(inputs, **fit_params)
-        loss = self.get_loss(y_pred, targets, X=inputs, training=True)
-        scaler.scale(loss).backward()
-        scaler.unscale_(self.optimizer_)
-        self.notify(
-            "on_grad_computed",
-            named_parameters=TeeGenerator(self.get_all_learnable_params()),
-            batch=batch,
-            training=True,
-        )
-        scaler.step(self.optimizer_)
-        scaler.update()
+        try:
+            y_pred = self.infer(inputs, **fit_params)
+            loss = self.get_loss(y_pred, targets, X=inputs, training=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(self.optimizer_)
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+                training=True,
+            )
+            scaler.step(self.optimizer_)
+            scaler.update()
+        except BaseException:
+            # A scaler stopped between unscale_ and update can neither be
+            # pickled nor step again: start a new one at the same scale.
+            self.grad_scaler_ = self._new_grad_scaler(scaler.state_dict())
+            raise
         return {"loss": loss, "y_pred": y_pred}
 
     def _grad_scaler(self):
         if getattr(self, "grad_scaler_", None) is None:
-            self.grad_scaler_ = torch.amp.GradScaler(torch.device(self.device).type)
+            self.grad_scaler_ = self._new_grad_scaler()
         return self.grad_scaler_
+
+    def _new_grad_scaler(self, state=None):
+        scaler = torch.amp.GradScaler(torch.device(self.device).type)
+        if state is not None:
+            scaler.load_state_dict(state)
+        return scaler
 
     def _autocast(self):
         dtype = PRECISIONS[self.precision]

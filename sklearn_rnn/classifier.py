@@ -224,8 +224,8 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
     def _training_device(self, continuing):
         """The device this fit trains on, and the accelerator with ``accelerate``.
 
-        A continued fit stays where the network is; see ``warm_start``. The
-        device is checked against ``precision``.
+        A continued fit moves the network there if it is elsewhere; see
+        ``warm_start``. The device is checked against ``precision``.
         """
         if continuing:
             self._check_same_engine()
@@ -238,9 +238,8 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                     f"device='auto' rather than {self.device!r}."
                 )
             device = accelerate_device()
-        elif continuing:
-            device = str(self.net_.device)
         else:
+            # a continued fit moves the network if device asks for another
             device = resolve_device(self.device)
         # before an accelerator exists: Accelerate fixes its precision for
         # the whole process
@@ -319,6 +318,10 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 # Trained on a copy: the fitted net stays as it is until the
                 # estimator takes over the new one, whatever stops this fit.
                 net = copy.deepcopy(self.net_)
+                if accelerator is None and torch.device(net.device) != torch.device(
+                    device
+                ):
+                    net.move_to(device)
                 n_rows_before = len(net.history)
                 coverage = getattr(self, "pretrained_coverage_", None)
                 self._configure_continued_net(
@@ -877,10 +880,13 @@ class RNNClassifier(_BaseRNNClassifier):
         Where to train: ``"auto"`` takes a CUDA GPU when one is available and
         the CPU otherwise; ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
     precision : {"float32", "bf16", "fp16"}, default="float32"
-        Mixed precision: run the network under ``torch.autocast`` in bfloat16
-        or float16 (with loss scaling), keeping weights and loss in float32.
-        Needs a CUDA device (PyTorch's CPU recurrent kernels have no mixed
-        precision); worth it on GPUs with tensor cores.
+        Mixed precision, keeping weights, loss and logits in float32:
+        ``"fp16"`` runs the whole network under ``torch.autocast`` in float16,
+        with loss scaling; ``"bf16"`` runs the embedding, attention and head
+        in bfloat16 and the recurrent layers in float32 (PyTorch's autocast
+        would run cuDNN's in float16, unscaled). Needs a CUDA device
+        (PyTorch's CPU recurrent kernels have no mixed precision); worth it on
+        GPUs with tensor cores.
     accelerate : bool, default=False
         Train through Hugging Face Accelerate (skorch's ``AccelerateMixin``;
         ``pip install 'sklearn-rnn[accelerate]'``): run the script with
@@ -909,8 +915,9 @@ class RNNClassifier(_BaseRNNClassifier):
         the optimizer has. Parameters that shape the network or its
         optimizer (sizes, ``cell``, dropouts, ``pooling``, ``precision``,
         ``optimizer``...) or the vocabulary are fixed once fitted: changing
-        one and continuing is a ``ValueError`` that names it. ``device`` and
-        ``embeddings`` are not used: the network stays where it is, with the
+        one and continuing is a ``ValueError`` that names it. A changed
+        ``device`` moves the network and its optimizer state there.
+        ``embeddings`` only start a new network: a continued one keeps the
         embeddings it learnt.
 
     Attributes
@@ -1182,10 +1189,13 @@ class RNNTextClassifier(_BaseRNNClassifier):
         Where to train: ``"auto"`` takes a CUDA GPU when one is available and
         the CPU otherwise; ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
     precision : {"float32", "bf16", "fp16"}, default="float32"
-        Mixed precision: run the network under ``torch.autocast`` in bfloat16
-        or float16 (with loss scaling), keeping weights and loss in float32.
-        Needs a CUDA device (PyTorch's CPU recurrent kernels have no mixed
-        precision); worth it on GPUs with tensor cores.
+        Mixed precision, keeping weights, loss and logits in float32:
+        ``"fp16"`` runs the whole network under ``torch.autocast`` in float16,
+        with loss scaling; ``"bf16"`` runs the embedding, attention and head
+        in bfloat16 and the recurrent layers in float32 (PyTorch's autocast
+        would run cuDNN's in float16, unscaled). Needs a CUDA device
+        (PyTorch's CPU recurrent kernels have no mixed precision); worth it on
+        GPUs with tensor cores.
     accelerate : bool, default=False
         Train through Hugging Face Accelerate (skorch's ``AccelerateMixin``;
         ``pip install 'sklearn-rnn[accelerate]'``): run the script with
@@ -1214,8 +1224,9 @@ class RNNTextClassifier(_BaseRNNClassifier):
         the optimizer has. Parameters that shape the network or its
         optimizer (sizes, ``cell``, dropouts, ``pooling``, ``precision``,
         ``optimizer``...) or the vocabulary are fixed once fitted: changing
-        one and continuing is a ``ValueError`` that names it. ``device`` and
-        ``embeddings`` are not used: the network stays where it is, with the
+        one and continuing is a ``ValueError`` that names it. A changed
+        ``device`` moves the network and its optimizer state there.
+        ``embeddings`` only start a new network: a continued one keeps the
         embeddings it learnt.
 
     Attributes

@@ -191,6 +191,16 @@ class RNNModule(nn.Module):
             per_token = torch.sparse.mm(bag.float(), self.bag.weight.float())
         return logits + per_token.to(logits.dtype)
 
+    def flatten_parameters(self):
+        """Put each recurrent layer's weights in cuDNN's single buffer.
+
+        A no-op on the CPU. On a GPU, weights that were loaded or moved
+        otherwise lose it, and every call would copy them anew.
+        """
+        for directions in self.layers:
+            for layer in directions:
+                layer.flatten_parameters()
+
     def attention_weights(self, ids, lengths=None):
         """Attention weight of each token, zero at padding; rows sum to 1.
 
@@ -231,9 +241,9 @@ class RNNModule(nn.Module):
                 states = self.dropout(states)
                 if reverse is not None:
                     backward_input = reverse_within_lengths(states, reverse)
-            outputs = [directions[0](states)[0]]
+            outputs = [_recurrent(directions[0], states)]
             if reverse is not None:
-                backward, _ = directions[1](backward_input)
+                backward = _recurrent(directions[1], backward_input)
                 if depth < last_depth or not keep_reversed:
                     backward = reverse_within_lengths(backward, reverse)
                 outputs.append(backward)
@@ -260,6 +270,25 @@ class RNNModule(nn.Module):
             return masked_max(states, mask)
         weights = self.attention(states, mask)
         return torch.bmm(weights.unsqueeze(1), states).squeeze(1)
+
+
+def _recurrent(layer, inputs):
+    """The outputs of one recurrent layer, in float32 under bfloat16 autocast.
+
+    PyTorch's autocast runs cuDNN's recurrent kernels in float16 whatever
+    lower precision was asked for, and bfloat16 training has no loss scaling
+    to keep float16 gradients from underflowing: under bfloat16 the
+    recurrence runs in float32, the embedding, attention and head in
+    bfloat16.
+    """
+    device_type = inputs.device.type
+    if (
+        torch.is_autocast_enabled(device_type)
+        and torch.get_autocast_dtype(device_type) == torch.bfloat16
+    ):
+        with torch.autocast(device_type, enabled=False):
+            return layer(inputs.float())[0]
+    return layer(inputs)[0]
 
 
 class AdditiveAttention(nn.Module):

@@ -935,6 +935,7 @@ def _restore_network(estimator, network, tensors, device):
     )
     net.initialize()
     net.module_.load_state_dict(tensors)
+    net.module_.flatten_parameters()
     net.module_.eval()
     estimator._set_fitted(
         net,

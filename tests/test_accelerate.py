@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from helpers import FAST, keyword_data
 
 from sklearn_rnn import RNNTextClassifier
@@ -24,6 +25,17 @@ pytest.importorskip("accelerate")
 
 # Accelerate chooses the device; "auto" is the only device it accepts.
 PARAMS = {**FAST, "device": "auto"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_accelerate_state():
+    """Accelerate keeps its state (the precision among it) for the whole
+    process: each test starts and leaves it unset, so none sees another's."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    yield
+    AcceleratorState._reset_state(reset_partial_state=True)
 
 
 def test_one_process_trains_the_same_model_as_without_accelerate(keyword_texts):
@@ -90,6 +102,9 @@ def test_accelerate_chooses_the_device(keyword_texts):
         RNNTextClassifier(**FAST, accelerate=True).fit(*keyword_texts)
 
 
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="bf16 is refused only without a GPU"
+)
 def test_a_refused_precision_leaves_accelerate_usable(keyword_texts):
     # refused before Accelerate's process-wide state takes the precision
     with pytest.raises(ValueError, match="needs a CUDA device"):
@@ -97,6 +112,12 @@ def test_a_refused_precision_leaves_accelerate_usable(keyword_texts):
             *keyword_texts
         )
     RNNTextClassifier(**PARAMS, accelerate=True).fit(*keyword_texts)
+
+
+@pytest.mark.cuda
+def test_accelerate_trains_in_bf16_on_a_gpu(keyword_texts):
+    clf = RNNTextClassifier(**PARAMS, accelerate=True, precision="bf16")
+    assert clf.fit(*keyword_texts).predict_proba(keyword_texts[0]).dtype == np.float64
 
 
 def test_a_loaded_model_says_how_to_continue(keyword_texts, tmp_path):
