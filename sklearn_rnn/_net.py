@@ -107,7 +107,8 @@ class RNNNet(NeuralNetClassifier):
             if weights is not None:
                 # the mean over the batch's weighted texts, whatever the
                 # weights' scale: heavy texts in a batch are no divergence
-                mean_weight = float(weights.mean())
+                # weights: the batch's own, still on the host (no device read)
+                mean_weight = float(weights.numpy().mean())
                 if mean_weight == 0:
                     return
                 loss = loss / mean_weight

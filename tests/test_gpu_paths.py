@@ -15,9 +15,10 @@ import torch
 from helpers import FAST, keyword_data
 from skorch.callbacks import Callback
 from skorch.helper import predefined_split
+from torch.overrides import TorchFunctionMode
 
 from sklearn_rnn import RNNTextClassifier, load_model, save_model
-from sklearn_rnn._net import RNNNet
+from sklearn_rnn._net import GradientClipping, RNNNet
 from sklearn_rnn.batching import EncodedTexts
 from sklearn_rnn.modules import RNNModule
 
@@ -196,3 +197,64 @@ def test_mixed_precision_fits_with_a_validation_split_on_a_gpu(precision):
     assert all(np.isfinite(row["valid_acc"]) for row in clf.history_)
     restored = pickle.loads(pickle.dumps(clf))
     assert restored.predict_proba(X[:5]).dtype == np.float64
+
+
+HOST_READS = {
+    torch.Tensor.item,
+    torch.Tensor.tolist,
+    torch.Tensor.numpy,
+    torch.Tensor.cpu,
+    torch.Tensor.__bool__,
+    torch.Tensor.__float__,
+    torch.Tensor.__int__,
+}
+
+
+class HostReads(Callback, TorchFunctionMode):
+    """Count, per training step, the reads of computed tensors by the host.
+
+    On a GPU each is a wait for the device. The batch's own tensors are left
+    out: they are made on the host and stay there. Counted from the start of
+    a batch to the end of every other callback's on_batch_end.
+    """
+
+    def initialize(self):
+        self.per_step, self.inputs, self.count = [], set(), 0
+        return self
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training:
+            inputs, targets = batch
+            self.inputs = {id(t) for t in [*inputs.values(), targets]}
+            self.count = 0
+            self.__enter__()
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if training:
+            self.__exit__(None, None, None)
+            self.per_step.append(self.count)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in HOST_READS and id(args[0]) not in self.inputs:
+            self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("precision", ["float32", "fp16"])
+def test_a_training_step_reads_from_the_device_once(precision):
+    """skorch's read of the loss, which the divergence check reuses. Under
+    fp16 the fused optimizer takes the loss scaler's check for infinite
+    gradients on the device, with no read."""
+    counter = HostReads()
+    net = small_net(
+        precision=precision,
+        # as the estimator builds it: the fused Adam keeps its step count on
+        # the device (the default one reads it from the host at every step)
+        optimizer=torch.optim.Adam,
+        optimizer__fused=True,
+        callbacks=[("clip", GradientClipping(1.0)), ("reads", counter)],
+    )
+    weights = np.linspace(0.5, 2.0, len(IDS))
+    net.fit(EncodedTexts(IDS, TARGETS, weights), None)
+    assert len(counter.per_step) == 2 * len(IDS) // 8
+    assert set(counter.per_step) == {1}
