@@ -180,12 +180,13 @@ class RNNNet(NeuralNetClassifier):
         skorch's scoring and the estimator's probabilities read them with
         numpy, which has no bfloat16.
         """
-        ids = x["ids"].to(self.device, non_blocking=True)
-        bag = x.get("bag")
-        if bag is not None:
-            bag = bag.to(self.device, non_blocking=True)
+        on_device = {
+            name: x[name].to(self.device, non_blocking=True)
+            for name in ("ids", "bag_ids", "bag_weights")
+            if name in x
+        }
         with self._autocast():
-            logits = self.module_(ids, x["lengths"], bag, **fit_params)
+            logits = self.module_(lengths=x["lengths"], **on_device, **fit_params)
         return logits.float()
 
     def __setstate__(self, state):

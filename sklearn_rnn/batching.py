@@ -56,19 +56,23 @@ class EncodedTexts(Dataset):
         """Return ``(inputs, targets)`` for the samples at ``index``.
 
         ``inputs`` is a dict with ``ids`` trimmed to the longest text among them,
-        their ``lengths`` (kept on the CPU for packing) and, when the data has
-        them, their ``sample_weight`` and their normalized ``bag`` of words,
-        a sparse tensor of shape (n_texts, n_ids).
+        their ``lengths`` (kept on the host, where batches are cut) and, when
+        the data has them, their ``sample_weight`` and their normalized bags
+        of words: ``bag_ids``, each text's distinct token ids right-padded
+        with 0 to the batch's most, and ``bag_weights``, each id's count
+        divided by the square root of the text's length, 0 at padding.
         """
         lengths = self.lengths[index]
         ids = self.ids[index, : int(lengths.max())]
-        if pin_memory:
-            ids = ids.pin_memory()
         inputs = {"ids": ids, "lengths": lengths}
         if self.sample_weight is not None:
             inputs["sample_weight"] = self.sample_weight[index]
         if self.bag is not None:
-            inputs["bag"] = self.bag.rows(index)
+            inputs["bag_ids"], inputs["bag_weights"] = self.bag.rows(index)
+        if pin_memory:
+            for name in ("ids", "bag_ids", "bag_weights"):
+                if name in inputs:
+                    inputs[name] = inputs[name].pin_memory()
         targets = None if self.y is None else self.y[index]
         return inputs, targets
 
@@ -76,8 +80,10 @@ class EncodedTexts(Dataset):
 class _NormalizedBags:
     """Sparse token counts, each text's divided by the square root of its length.
 
-    A batch's rows are gathered in one vectorized step into a sparse tensor,
-    whose first dimension is the batch's, as skorch expects of every input.
+    A batch's rows are gathered in one vectorized step into two dense
+    (n_texts, width) tensors of ids and weights, the layout ``embedding_bag``
+    reads as one bag per row, and whose first dimension is the batch's, as
+    skorch expects of every input.
     """
 
     def __init__(self, counts):
@@ -93,20 +99,21 @@ class _NormalizedBags:
         )
 
     def rows(self, index):
+        """The bags of the texts at ``index``: padded ids and their weights."""
         starts = self.indptr[index]
         sizes = self.indptr[index + 1] - starts
         offsets = torch.cumsum(sizes, 0) - sizes
-        positions = torch.arange(int(sizes.sum())) + torch.repeat_interleave(
-            starts - offsets, sizes
+        columns = torch.arange(int(sizes.sum())) - torch.repeat_interleave(
+            offsets, sizes
         )
+        positions = columns + torch.repeat_interleave(starts, sizes)
         batch_rows = torch.repeat_interleave(torch.arange(len(index)), sizes)
-        return torch.sparse_coo_tensor(
-            torch.stack([batch_rows, self.ids[positions]]),
-            self.weights[positions],
-            (len(index), self.n_ids),
-            is_coalesced=True,
-            check_invariants=False,
-        )
+        shape = (len(index), max(int(sizes.max()), 1))
+        ids = torch.zeros(shape, dtype=torch.int64)
+        weights = torch.zeros(shape, dtype=torch.float32)
+        ids[batch_rows, columns] = self.ids[positions]
+        weights[batch_rows, columns] = self.weights[positions]
+        return ids, weights
 
 
 class BatchIterator:

@@ -160,7 +160,7 @@ class RNNModule(nn.Module):
             self.embedding.weight.copy_(weights)
             self.embedding.weight[[0, UNKNOWN_ID]] = 0.0
 
-    def forward(self, ids, lengths=None, bag=None):
+    def forward(self, ids, lengths=None, bag_ids=None, bag_weights=None):
         """Return the logits of a batch.
 
         Parameters
@@ -170,10 +170,13 @@ class RNNModule(nn.Module):
         lengths : LongTensor of shape (batch,), optional
             Number of real tokens per row. Computed from ``ids`` when not
             given. A row of padding only counts as one token.
-        bag : sparse Tensor of shape (batch, n_tokens), optional
-            With ``bag_of_words``, each text's token counts divided by the
-            square root of its length; they may count a longer text than
-            ``ids`` holds. Without them, the bag reads ``ids``.
+        bag_ids : LongTensor of shape (batch, width), optional
+            With ``bag_of_words``, each text's distinct token ids, right-padded
+            with 0; they may come from a longer text than ``ids`` holds.
+            Without them, the bag reads ``ids``.
+        bag_weights : Tensor of shape (batch, width), optional
+            With ``bag_ids``: each id's count divided by the square root of the
+            text's length, 0 at padding.
 
         Returns
         -------
@@ -183,12 +186,18 @@ class RNNModule(nn.Module):
         logits = self.head(self.dropout(self._pool(states, lengths)))
         if self.bag is None:
             return logits
-        if bag is None:
+        if bag_ids is None:
             per_token = self.bag(ids).sum(dim=1)
             return logits + per_token * lengths.to(per_token.dtype).rsqrt()[:, None]
         # in float32 whatever the autocast: sums over thousands of tokens
         with torch.autocast(logits.device.type, enabled=False):
-            per_token = torch.sparse.mm(bag.float(), self.bag.weight.float())
+            per_token = nn.functional.embedding_bag(
+                bag_ids,
+                self.bag.weight.float(),
+                per_sample_weights=bag_weights.float(),
+                mode="sum",
+                padding_idx=0,
+            )
         return logits + per_token.to(logits.dtype)
 
     def flatten_parameters(self):

@@ -83,8 +83,8 @@ def after_optimizer_step(change, at_step=3):
 
 def set_bag_padding_weights(value):
     """Change the bag of words' padding row, which neither the outputs nor the
-    gradients read (the bag multiplies sparse counts, which padding has none
-    of): only the weights show the fault."""
+    gradients read (the bag leaves padding out of its sums): only the
+    weights show the fault."""
 
     def change(module):
         with torch.no_grad():

@@ -252,7 +252,7 @@ def test_a_bag_given_as_counts_equals_the_bag_of_the_ids():
     inputs, _ = data.batch(index)
     with torch.no_grad():
         from_ids = module(ids[index], lengths[index])
-        from_counts = module(inputs["ids"], inputs["lengths"], inputs["bag"])
+        from_counts = module(**inputs)
     torch.testing.assert_close(from_counts, from_ids)
 
 
@@ -263,7 +263,7 @@ def test_a_bag_may_count_more_tokens_than_the_ids_hold():
     longer = scipy.sparse.csr_matrix(([1, 1, 2], [3, 4, 5], [0, 3]), shape=(1, 20))
     inputs, _ = EncodedTexts(ids.numpy(), counts=longer).batch(torch.arange(1))
     with torch.no_grad():
-        with_bag = module(inputs["ids"], inputs["lengths"], inputs["bag"])
+        with_bag = module(**inputs)
         bag, module.bag = module.bag, None
         without_bag = module(ids)
     expected = bag.weight[[3, 4, 5, 5]].sum(0) / 2
