@@ -12,9 +12,15 @@ for the ways an RNN can read variable-length text:
   text, the backward direction run on each text reversed within its length;
   exact.
 
-``packed`` and ``padded`` run on random batches and on length-bucketed ones
-(the library's ``BatchIterator``). This is the measurement behind the choice of
-the padded path in ``sklearn_rnn/modules.py``.
+- ``padded, packed layers``: the library's ``RNNModule(packed=True)``: the
+  same network and weights, each direction's layer run on packed sequences;
+  exact.
+
+``packed`` and the library's paths run on random batches and on
+length-bucketed ones (the library's ``BatchIterator``). This is the
+measurement behind the choice of the padded path in
+``sklearn_rnn/modules.py`` on the CPU; ``--device cuda`` measures the same on
+a GPU, where cuDNN's packed kernels may change the answer.
 """
 
 import time
@@ -60,7 +66,8 @@ class PackedLSTM(nn.Module):
             self.embedding(ids), lengths, batch_first=True, enforce_sorted=False
         )
         states, _ = pad_packed_sequence(self.rnn(packed)[0], batch_first=True)
-        mask = torch.arange(states.shape[1])[None, :] < lengths[:, None]
+        positions = torch.arange(states.shape[1], device=states.device)
+        mask = positions[None, :] < lengths.to(states.device)[:, None]
         return self.head(states.masked_fill(~mask[:, :, None], -1e4).amax(1))
 
 
@@ -85,17 +92,25 @@ def batches(data, bucketed, fixed_width=None, limit=None):
         yield inputs
 
 
-def tokens_per_second(model, data, bucketed, train, fixed_width=None, limit=None):
+def tokens_per_second(
+    model, data, bucketed, train, fixed_width=None, limit=None, device="cpu"
+):
     model.train(train)
     batch_list = list(batches(data, bucketed, fixed_width, limit))
     tokens = sum(int(inputs["lengths"].sum()) for inputs in batch_list)
+    synchronize = torch.cuda.synchronize if device.startswith("cuda") else None
+    if synchronize:
+        synchronize()
     start = time.perf_counter()
     for inputs in batch_list:
+        ids = inputs["ids"].to(device, non_blocking=True)
         if train:
-            model(inputs["ids"], inputs["lengths"]).sum().backward()
+            model(ids, inputs["lengths"]).sum().backward()
         else:
             with torch.inference_mode():
-                model(inputs["ids"], inputs["lengths"])
+                model(ids, inputs["lengths"])
+    if synchronize:
+        synchronize()
     return tokens / (time.perf_counter() - start)
 
 
@@ -105,6 +120,7 @@ def main():
     parser.add_argument(
         "--batches", type=int, default=30, help="batches timed per configuration"
     )
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1...")
     args = parse_args(parser)
     set_threads(args.threads)
     print_header("bench_paths", args)
@@ -120,19 +136,29 @@ def main():
         data = EncodedTexts(np.ascontiguousarray(full[:, :max_len]))
         torch.manual_seed(args.seed)
         ours = RNNModule(VOCABULARY + 2, 2, EMBEDDING_DIM, HIDDEN_SIZE)
+        ours_packed = RNNModule(
+            VOCABULARY + 2, 2, EMBEDDING_DIM, HIDDEN_SIZE, packed=True
+        )
         packed, fixed = PackedLSTM(), FixedLSTM()
+        for model in (ours, ours_packed, packed, fixed):
+            model.to(args.device)
         n_batches = 3 if args.quick else args.batches
         rows = []
         for train in (True, False):
             fixed_speed = tokens_per_second(
-                fixed, data, False, train, max_len, n_batches
+                fixed, data, False, train, max_len, n_batches, args.device
             )
             measured = {"fixed": fixed_speed}
-            for name, model in [("packed", packed), ("padded", ours)]:
+            paths = [
+                ("packed", packed),
+                ("padded", ours),
+                ("padded, packed layers", ours_packed),
+            ]
+            for name, model in paths:
                 for bucketed in (False, True):
                     key = f"{name} {'bucketed' if bucketed else 'random'}"
                     measured[key] = tokens_per_second(
-                        model, data, bucketed, train, limit=n_batches
+                        model, data, bucketed, train, None, n_batches, args.device
                     )
             for key, speed in measured.items():
                 rows.append(

@@ -303,3 +303,21 @@ def test_shards_of_a_seeded_iterator_share_out_each_epoch():
         shards.append({int(row[0]) for inputs, _ in iterator for row in inputs["ids"]})
     assert not shards[0] & shards[1]
     assert shards[0] | shards[1] == set(range(2, 42))
+
+
+@pytest.mark.parametrize(("cell", "bidirectional", "pooling"), CONFIGS)
+def test_the_packed_path_gives_the_padded_paths_outputs_and_gradients(
+    cell, bidirectional, pooling
+):
+    ids, lengths = random_batch()
+    results = []
+    for packed in (False, True):
+        module = make_module(cell, bidirectional, pooling, num_layers=2).eval()
+        module.packed = packed
+        logits = module(ids, lengths)
+        logits.square().sum().backward()
+        results.append((logits, [p.grad for p in module.parameters()]))
+    (padded, padded_grads), (packed, packed_grads) = results
+    torch.testing.assert_close(packed, padded)
+    for packed_grad, padded_grad in zip(packed_grads, padded_grads, strict=True):
+        torch.testing.assert_close(packed_grad, padded_grad)
