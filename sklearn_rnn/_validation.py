@@ -6,8 +6,9 @@ scikit-learn's is private API that changes between releases.
 """
 
 import math
+import reprlib
 from itertools import islice
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
@@ -18,6 +19,9 @@ class InvalidParameterError(ValueError, TypeError):
     It subclasses both ``ValueError`` and ``TypeError``, as scikit-learn's own
     ``InvalidParameterError`` does, so that either can be caught.
     """
+
+
+INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 
 
 class Interval:
@@ -32,7 +36,12 @@ class Interval:
     def is_satisfied_by(self, value):
         if isinstance(value, bool | np.bool_) or not isinstance(value, self.kind):
             return False
-        if isinstance(value, Real) and not math.isfinite(value):
+        if isinstance(value, Integral):
+            # sizes and counts reach torch as int64; a float setting given as
+            # an int must be a float too
+            if not INT64_MIN <= value <= INT64_MAX:
+                return False
+        elif not math.isfinite(value):
             # inf passes an open bound's comparison but no setting works at it
             return False
         left_ok = (
@@ -53,8 +62,17 @@ class Interval:
         right_closed = self.right is not None and self.closed in ("right", "both")
         left_bracket = "[" if left_closed else "("
         right_bracket = "]" if right_closed else ")"
-        left = "-inf" if self.left is None else self.left
-        right = "inf" if self.right is None else self.right
+        left = self.left
+        if left is None:
+            left, left_bracket = (
+                ("-2**63", "[") if self.kind is Integral else ("-inf", "(")
+            )
+        if self.right is not None:
+            right = self.right
+        elif self.kind is Integral:
+            right, right_bracket = "2**63 - 1", "]"
+        else:
+            right = "inf"
         return f"{kind} in the range {left_bracket}{left}, {right}{right_bracket}"
 
 
@@ -146,10 +164,20 @@ def validate_params(estimator, constraints):
             accepted = " or ".join(str(constraint) for constraint in allowed)
             raise InvalidParameterError(
                 f"The {name!r} parameter of {type(estimator).__name__} must be "
-                f"{accepted}. Got {value!r} instead."
+                f"{accepted}. Got {reprlib.repr(value)} instead."
             )
-        params[name] = value.item() if isinstance(value, np.generic) else value
+        params[name] = python_scalar(value)
     return params
+
+
+def python_scalar(value):
+    """A numpy scalar as the Python number or str it stands for."""
+    if isinstance(value, np.generic):
+        value = value.item()
+        # item() keeps long doubles (and half-precision complex kin) as numpy
+        if isinstance(value, np.floating):
+            value = float(value)
+    return value
 
 
 def check_texts(X, name="X"):

@@ -194,7 +194,9 @@ class BatchIterator:
         if self.seed is not None:
             generator = torch.Generator().manual_seed(self.seed)
         order = torch.randperm(len(self.dataset), generator=generator)
-        pools = order.split(self.pool_batches * self.batch_size)
+        # capped: a batch_size near int64's limit times pool_batches overflows
+        pool_size = min(self.pool_batches * self.batch_size, len(order))
+        pools = order.split(max(pool_size, 1))
         lengths = self.dataset.lengths
         by_length = torch.cat(
             [pool[torch.argsort(lengths[pool], stable=True)] for pool in pools]

@@ -2,6 +2,7 @@
 
 import copy
 import warnings
+from collections.abc import Mapping
 from functools import partial
 from numbers import Integral, Real
 
@@ -759,8 +760,12 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 )
             classes = self.classes_
         else:
+            # looked at as given: numpy would turn ["neg", 1] into strings
+            _check_labels_present_and_comparable(
+                np.asarray(classes, dtype=object).ravel(), "classes"
+            )
             given = np.asarray(classes)
-            _check_labels_present_and_comparable(given.ravel())
+            _check_labels_present_and_comparable(given.ravel(), "classes")
             check_classification_targets(given)
             classes = np.unique(given)
             if len(classes) < 2:
@@ -1417,7 +1422,11 @@ class RNNTextClassifier(_BaseRNNClassifier):
             scikit-learn's other incremental estimators; in later calls it
             can be left out, or must be the same.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each text in the loss.
+            Non-negative weight of each text in the loss, used as given so
+            that the weights of different chunks compare: each must be 0 or
+            within [1e-6, 1e15], where float32 training can use it (``fit``
+            rescales its weights instead). With ``optimizer="sgd"`` they
+            scale the step too.
 
         Returns
         -------
@@ -1489,6 +1498,25 @@ class RNNTextClassifier(_BaseRNNClassifier):
             **super()._built_with(),
             **{name: getattr(self.vectorizer_, name) for name in _TEXT_PARAMETERS},
         }
+
+    def _check_continuable(self):
+        super()._check_continuable()
+        if _vocabulary_tokens(self.vocabulary) != _vocabulary_tokens(
+            self.vectorizer_.vocabulary
+        ):
+            raise ValueError(
+                "warm_start=True continues the fitted network, which reads the "
+                "vocabulary it was fitted with: vocabulary has changed since. Set "
+                "it back to continue, or fit a new model (warm_start=False)."
+            )
+        if self.embeddings is not None and self.pretrained_coverage_ is None:
+            warnings.warn(
+                "embeddings only start a new network: this continued fit keeps "
+                "the embeddings the network learnt without them. Fit a new model "
+                "(warm_start=False) to start from the vectors.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _reads_whole_texts(self):
         """Whether the fitted network has a bag of words, fed whole texts."""
@@ -1620,13 +1648,27 @@ class RNNTextClassifier(_BaseRNNClassifier):
         return tags
 
 
+def _vocabulary_tokens(vocabulary):
+    """A fixed vocabulary in a form that compares: None, a dict or a list."""
+    if vocabulary is None:
+        return None
+    if isinstance(vocabulary, TextVectorizer):
+        vocabulary = getattr(vocabulary, "vocabulary_", None)
+        return None if vocabulary is None else dict(vocabulary)
+    if isinstance(vocabulary, Mapping):
+        return dict(vocabulary)
+    return list(vocabulary)
+
+
 class _InterruptedAfterEpochs(KeyboardInterrupt):
     """An interrupted fit that kept its completed epochs: the estimator is fitted."""
 
 
-# Weights partial_fit can use unscaled: a float32 loss times them neither
-# overflows nor vanishes.
-UNSCALED_WEIGHT_RANGE = (1e-30, 1e30)
+# Weights partial_fit can use unscaled. Above, float32 gradients scaled by
+# them square to infinity in the gradient norm and in Adam's second moment
+# (measured: nothing trains at 1e20); below, the gradients fall under Adam's
+# eps of 1e-8 and barely move the weights (chance accuracy at 1e-12).
+UNSCALED_WEIGHT_RANGE = (1e-6, 1e15)
 # Parameters that shape the network, as RNNModule takes them: fixed once
 # fitted, so a continued fit cannot apply a change.
 NETWORK_PARAMETERS = (
@@ -1726,6 +1768,7 @@ def _check_labels(y, n_samples):
         # A list of mixed labels would become an array of their strings:
         # look at the labels as given first.
         _check_labels_present_and_comparable(np.asarray(y, dtype=object).ravel())
+    y = _numpy_labels(y)
     y = column_or_1d(y, warn=True)
     if len(y) != n_samples:
         raise ValueError(
@@ -1737,7 +1780,21 @@ def _check_labels(y, n_samples):
     return y
 
 
-def _check_labels_present_and_comparable(y):
+def _numpy_labels(y):
+    """Labels in pandas' nullable dtypes as numpy labels of their own type.
+
+    numpy would read a nullable ``"boolean"`` or ``"Int64"`` column as
+    floats, and ``predict`` would answer 0.0 for False. Missing values are
+    refused first, by position.
+    """
+    numpy_dtype = getattr(getattr(y, "dtype", None), "numpy_dtype", None)
+    if numpy_dtype is None or isinstance(y.dtype, np.dtype):
+        return y
+    _check_labels_present_and_comparable(np.asarray(y, dtype=object).ravel())
+    return np.asarray(y.to_numpy(dtype=numpy_dtype))
+
+
+def _check_labels_present_and_comparable(y, name="y"):
     """Refuse missing labels and labels of mixed kinds, naming them.
 
     Labels are of one kind when all are text (``str``, ``np.str_``), all
@@ -1746,15 +1803,17 @@ def _check_labels_present_and_comparable(y):
     """
     if y.dtype.kind == "f":
         missing = np.flatnonzero(np.isnan(y))
+    elif y.dtype.kind in "mM":
+        missing = np.flatnonzero(np.isnat(y))
     elif y.dtype.kind == "O":
         missing = np.flatnonzero([_is_missing(label) for label in y])
     else:
         return
     if missing.size:
         raise ValueError(
-            f"y holds {missing.size} missing label(s) (None, NaN or pd.NA), first "
-            f"at position(s) {missing[:5].tolist()}; drop those samples or label "
-            "them."
+            f"{name} holds {missing.size} missing label(s) (None, NaN, NaT or "
+            f"pd.NA), first at position(s) {missing[:5].tolist()}; drop those "
+            "samples or label them."
         )
     if y.dtype.kind == "O":
         kinds = {}
@@ -1766,7 +1825,7 @@ def _check_labels_present_and_comparable(y):
                 for kind, (position, label) in kinds.items()
             )
             raise TypeError(
-                f"y mixes labels of different kinds: {found}; use one kind for "
+                f"{name} mixes labels of different kinds: {found}; use one kind for "
                 "all labels (for example, all str)."
             )
 
@@ -1776,6 +1835,8 @@ def _is_missing(label):
         return True
     if isinstance(label, float | np.floating):
         return bool(np.isnan(label))
+    if isinstance(label, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(label))
     # pandas' NA and NaT, without importing pandas
     return type(label).__name__ in ("NAType", "NaTType")
 

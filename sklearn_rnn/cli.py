@@ -393,21 +393,67 @@ def run_train(args):
     if isinstance(estimator.embeddings, str):
         inputs["the word-vector file"] = estimator.embeddings
     _check_output(args.output, inputs, replaced=True)
+    with _reader_proof_stdout() as stdout:
+        try:
+            texts, labels = read_columns(
+                args.data,
+                {
+                    "--text-column": args.text_column,
+                    "--label-column": args.label_column,
+                },
+                args.format,
+            )
+            say(f"Training on {len(texts):,} texts from {args.data}...")
+            start = time.perf_counter()
+            _fit(estimator, texts, labels)
+        except KeyboardInterrupt:
+            _save_interrupted(estimator, args.output)
+        seconds = time.perf_counter() - start
+        _save(estimator, args.output)
+        if not args.quiet:
+            print(_training_summary(estimator, len(texts), seconds, args.output))
+    if stdout.reader_gone:
+        # the model is saved; end as a closed pipe ends every command
+        raise BrokenPipeError
+
+
+class _ReaderProofOutput(io.TextIOBase):
+    """stdout that drops what it is given once its reader has gone.
+
+    Training prints its progress on stdout; when that is a pipe whose reader
+    stopped (``train ... | head -1``), the training goes on and its model is
+    saved rather than lost to a ``BrokenPipeError``.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.reader_gone = False
+
+    def write(self, text):
+        if not self.reader_gone:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self.reader_gone = True
+        return len(text)
+
+    def flush(self):
+        if not self.reader_gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self.reader_gone = True
+
+
+@contextmanager
+def _reader_proof_stdout():
+    original = sys.stdout
+    sys.stdout = _ReaderProofOutput(original)
     try:
-        texts, labels = read_columns(
-            args.data,
-            {"--text-column": args.text_column, "--label-column": args.label_column},
-            args.format,
-        )
-        say(f"Training on {len(texts):,} texts from {args.data}...")
-        start = time.perf_counter()
-        _fit(estimator, texts, labels)
-    except KeyboardInterrupt:
-        _save_interrupted(estimator, args.output)
-    seconds = time.perf_counter() - start
-    _save(estimator, args.output)
-    if not args.quiet:
-        print(_training_summary(estimator, len(texts), seconds, args.output))
+        yield sys.stdout
+    finally:
+        sys.stdout.flush()
+        sys.stdout = original
 
 
 def _fit(estimator, texts, labels):

@@ -29,7 +29,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._device import resolve_device
-from ._validation import validate_params
+from ._validation import python_scalar, validate_params
 from .classifier import HISTORY_KEYS, RNNClassifier, RNNTextClassifier
 from .text import FIRST_TOKEN_ID, TextVectorizer
 
@@ -284,6 +284,15 @@ def _vocabulary_tokens(vocabulary):
 
 def _describe_labels(labels):
     labels = np.asarray(labels)
+    if labels.dtype.kind == "f" and labels.dtype.itemsize > 8:
+        # long doubles: stored as float64 when that holds them exactly
+        as_float64 = labels.astype(np.float64)
+        if not np.array_equal(as_float64, labels):
+            raise TypeError(
+                "save_model stores float labels in float64; these long double "
+                "labels do not fit it exactly."
+            )
+        labels = as_float64
     if labels.dtype.kind not in "biufU":
         if all(isinstance(label, str) for label in labels.tolist()):
             labels = labels.astype(str)
@@ -301,9 +310,7 @@ def _plain(value):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    return python_scalar(value)
 
 
 def _weights(estimator):

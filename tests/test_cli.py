@@ -384,6 +384,8 @@ def test_unknown_extension(trained, tmp_path, capsys):
         ("--cell", "lsmt", "argument --cell: The 'cell' parameter"),
         ("--max-epochs", "0", "argument --max-epochs: The 'max_epochs' parameter"),
         ("--dropout", "high", "Got 'high' instead"),
+        ("--lr", str(10**400), "The 'lr' parameter"),
+        ("--hidden-size", str(2**64), "in the range [1, 2**63 - 1]"),
     ],
 )
 def test_bad_parameter_values(trained, tmp_path, capsys, option, value, message):
@@ -711,6 +713,24 @@ def test_a_reader_that_stops_early_ends_predict_quietly(trained, tmp_path):
     _, err = process.communicate(timeout=120)
     assert process.returncode == 1
     assert err == b""
+
+
+def test_train_whose_reader_has_gone_still_saves_its_model(tmp_path):
+    texts, labels = texts_and_labels()
+    data = write_data(tmp_path / "d.csv", texts, labels)
+    output = tmp_path / "m.safetensors"
+    # stdout a pipe whose reading end is closed before the command starts:
+    # every epoch line meets it, on any machine
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        process = start_cli("train", data, *TINY, "-o", output, stdout=write_end)
+    finally:
+        os.close(write_end)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 1
+    assert b"Traceback" not in err
+    assert load_model(output).n_epochs_ == 2
 
 
 # --- a damaged model, impossible sizes -----------------------------------------

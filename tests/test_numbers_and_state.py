@@ -8,12 +8,19 @@ import pickle
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from helpers import FAST, keyword_data
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_rnn import RNNClassifier, RNNTextClassifier, load_model, save_model
+from sklearn_rnn import (
+    RNNClassifier,
+    RNNTextClassifier,
+    TextVectorizer,
+    load_model,
+    save_model,
+)
 from sklearn_rnn.modules import RNNModule, count_weights
 
 
@@ -184,11 +191,11 @@ def test_weights_whose_product_overflows_train_as_their_ratios(data):
     )
 
 
-@pytest.mark.parametrize("weight", [1e-40, 1e35])
+@pytest.mark.parametrize("weight", [1e-40, 1e-8, 1e20, 1e35])
 def test_partial_fit_refuses_weights_float32_cannot_train_on(data, weight):
     X, y = data
     clf = RNNTextClassifier(**FAST)
-    with pytest.raises(ValueError, match=r"must be 0 or within \[1e-30, 1e\+30\]"):
+    with pytest.raises(ValueError, match=r"must be 0 or within \[1e-06, 1e\+15\]"):
         clf.partial_fit(X, y, classes=["neg", "pos"], sample_weight=np.full(80, weight))
     assert not hasattr(clf, "net_")
 
@@ -308,3 +315,107 @@ def test_an_interrupt_anywhere_in_a_refit_leaves_the_estimator_as_it_was(
     np.testing.assert_array_equal(
         RNNTextClassifier(**params).fit(X, y).predict_proba(X), proba
     )
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"lr": 10**400},
+        {"lr": 2**63},
+        {"embedding_dim": 10**400},
+        {"batch_size": 2**64},
+        {"max_len": -(2**70)},
+        {"dropout": 10**400},
+    ],
+    ids=lambda setting: next(iter(setting)),
+)
+def test_python_ints_beyond_int64_are_refused_by_name(data, setting):
+    X, y = data
+    name = next(iter(setting))
+    with pytest.raises(ValueError, match=f"The '{name}' parameter"):
+        RNNTextClassifier(**{**FAST, **setting}).fit(X, y)
+    with pytest.raises(ValueError, match="The 'max_len' parameter"):
+        TextVectorizer(max_len=10**400).fit(X)
+
+
+def test_a_batch_size_near_int64s_limit_trains_in_one_batch(data):
+    X, y = data
+    clf = RNNTextClassifier(**{**FAST, "batch_size": 2**62, "max_epochs": 1})
+    assert clf.fit(X, y).net_.history[-1, "train_batch_count"] == 1
+
+
+def test_long_double_settings_and_labels_save_and_load(data, tmp_path):
+    X, y = data
+    clf = RNNTextClassifier(
+        **{**FAST, "lr": np.longdouble(0.02), "max_epochs": 1},
+        class_weight={0.0: np.longdouble(3.0), 1.0: 1.0},
+    )
+    labels = (y == "pos").astype(np.longdouble)
+    clf.fit(X, labels)
+    save_model(clf, tmp_path / "model.safetensors")
+    loaded = load_model(tmp_path / "model.safetensors")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    assert loaded.classes_.tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["2020-01-01", "NaT"] * 40, dtype="datetime64[D]"),
+        np.array([1, "NaT"] * 40, dtype="timedelta64[s]"),
+        [np.datetime64("2020-01-01"), np.datetime64("NaT")] * 40,
+        pd.Series(pd.to_datetime(["2020-01-01", None] * 40)),
+    ],
+    ids=["datetime64", "timedelta64", "list of datetime64", "pandas datetimes"],
+)
+def test_nat_is_a_missing_label(data, labels):
+    X, _ = data
+    with pytest.raises(ValueError, match=r"missing label.*position\(s\) \[1, 3"):
+        RNNTextClassifier(**FAST).fit(X, labels)
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        (pd.array([True, False] * 40, dtype="boolean"), [False, True]),
+        (pd.Series([1, 2] * 40, dtype="Int64"), [1, 2]),
+    ],
+    ids=["boolean", "Int64"],
+)
+def test_pandas_nullable_labels_come_back_in_their_type(data, labels, expected):
+    X, _ = data
+    clf = RNNTextClassifier(**{**FAST, "max_epochs": 1}).fit(X, labels)
+    assert clf.classes_.tolist() == expected
+    assert type(clf.predict(X[:1])[0].item()) is type(expected[0])
+
+
+def test_partial_fit_refuses_classes_of_mixed_kinds_by_name(data):
+    X, y = data
+    with pytest.raises(TypeError, match="classes mixes labels of different kinds"):
+        RNNTextClassifier(**FAST).partial_fit(X, y, classes=["neg", "pos", 1])
+
+
+def test_a_continued_fit_refuses_a_changed_vocabulary_and_warns_of_embeddings(
+    data,
+):
+    X, y = data
+    clf = RNNTextClassifier(**{**FAST, "max_epochs": 1}, warm_start=True).fit(X, y)
+    clf.set_params(vocabulary=["key0", "key1"])
+    with pytest.raises(ValueError, match="vocabulary has changed since"):
+        clf.fit(X, y)
+    clf.set_params(vocabulary=None, embeddings={"key0": np.ones(8)})
+    with pytest.warns(UserWarning, match="embeddings only start a new network"):
+        clf.fit(X, y)
+    assert clf.n_epochs_ == 2
+
+
+def test_partial_fit_trains_on_weights_anywhere_in_its_range(data):
+    X, y = data
+    scores = [
+        RNNTextClassifier(**FAST)
+        .partial_fit(X, y, classes=["neg", "pos"], sample_weight=np.full(80, weight))
+        .partial_fit(X, y, sample_weight=np.full(80, weight))
+        .score(X, y)
+        for weight in (1e-6, 1.0, 1e15)
+    ]
+    assert min(scores) >= scores[1] - 0.1
