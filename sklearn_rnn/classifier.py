@@ -1,20 +1,17 @@
 """Recurrent text classifiers as scikit-learn estimators."""
 
 import copy
-import warnings
 from collections.abc import Mapping
 from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 
@@ -26,6 +23,14 @@ from ._device import (
     seeded_generators,
     shared_seed,
 )
+from ._inputs import (
+    check_ids,
+    check_labels,
+    check_labels_present_and_comparable,
+    check_sample_weight,
+    check_texts,
+    training_weights,
+)
 from ._net import (
     PRECISIONS,
     AcceleratedRNNNet,
@@ -34,7 +39,7 @@ from ._net import (
     discard,
     print_on_main_process,
 )
-from ._validation import (
+from ._param_validation import (
     BOOLEAN,
     RANDOM_STATE,
     InstanceOf,
@@ -42,9 +47,9 @@ from ._validation import (
     IsNone,
     Options,
     Satisfies,
-    check_texts,
     validate_params,
 )
+from ._warnings import warn_user
 from .batching import BatchIterator, EncodedTexts, prediction_batches
 from .embeddings import embedding_matrix, is_word_vectors
 from .modules import POOLINGS, RNN_CELLS, RNNModule, count_weights
@@ -291,7 +296,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         interrupted fit leaves the fitted one as it was.
         """
         y_index = np.searchsorted(classes, y)
-        weights = _training_weights(
+        weights = training_weights(
             y, sample_weight, self.class_weight, classes, rescale=not incremental
         )
         continuing = self._continues_training() or (
@@ -725,7 +730,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_targets(self, y, n_samples, sample_weight):
         """Validate ``y`` and ``sample_weight``; return them and the classes."""
-        y = _check_labels(y, n_samples)
+        y = check_labels(y, n_samples)
         if self._continues_training():
             classes = self.classes_
             unseen = np.setdiff1d(y, classes)
@@ -741,7 +746,7 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                     f"y holds a single class ({classes[0]!r}); a classifier needs "
                     "at least 2 classes."
                 )
-        return y, classes, _check_sample_weight(sample_weight, n_samples)
+        return y, classes, check_sample_weight(sample_weight, n_samples)
 
     def _check_chunk_targets(self, y, n_samples, classes, sample_weight):
         """Validate a chunk's ``y`` for ``partial_fit``; return the classes."""
@@ -761,11 +766,11 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             classes = self.classes_
         else:
             # looked at as given: numpy would turn ["neg", 1] into strings
-            _check_labels_present_and_comparable(
+            check_labels_present_and_comparable(
                 np.asarray(classes, dtype=object).ravel(), "classes"
             )
             given = np.asarray(classes)
-            _check_labels_present_and_comparable(given.ravel(), "classes")
+            check_labels_present_and_comparable(given.ravel(), "classes")
             check_classification_targets(given)
             classes = np.unique(given)
             if len(classes) < 2:
@@ -778,14 +783,14 @@ class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                     f"classes={classes.tolist()} differs from the classes "
                     f"{self.classes_.tolist()} the model was trained with."
                 )
-        y = _check_labels(y, n_samples)
+        y = check_labels(y, n_samples)
         unknown = np.setdiff1d(y, classes)
         if unknown.size:
             raise ValueError(
                 f"y holds labels that are not in classes {classes.tolist()}: "
                 f"{unknown.tolist()}."
             )
-        return y, classes, _check_sample_weight(sample_weight, n_samples)
+        return y, classes, check_sample_weight(sample_weight, n_samples)
 
     def _predict_from_proba(self, proba):
         return self.classes_[np.argmax(proba, axis=1)]
@@ -982,7 +987,7 @@ class RNNClassifier(_BaseRNNClassifier):
 
     def _fit(self, X, y, sample_weight):
         device, accelerator = self._training_device(self._continues_training())
-        ids = _check_ids(X)
+        ids = check_ids(X)
         y, classes, sample_weight = self._check_targets(y, len(ids), sample_weight)
         make_embeddings = None
         if self._continues_training():
@@ -1041,7 +1046,7 @@ class RNNClassifier(_BaseRNNClassifier):
             each sums to 1.
         """
         check_is_fitted(self, "net_")
-        ids = _unknown_beyond(_check_ids(X), self.n_tokens_)
+        ids = _unknown_beyond(check_ids(X), self.n_tokens_)
         return self._attention_weights_ids(ids)
 
     def predict_proba(self, X):
@@ -1058,7 +1063,7 @@ class RNNClassifier(_BaseRNNClassifier):
             Probabilities in the order of ``classes_``; rows sum to 1.
         """
         check_is_fitted(self, "net_")
-        return self._predict_proba_ids(_unknown_beyond(_check_ids(X), self.n_tokens_))
+        return self._predict_proba_ids(_unknown_beyond(check_ids(X), self.n_tokens_))
 
     def predict(self, X):
         """Predict the class of token-id sequences.
@@ -1510,12 +1515,10 @@ class RNNTextClassifier(_BaseRNNClassifier):
                 "it back to continue, or fit a new model (warm_start=False)."
             )
         if self.embeddings is not None and self.pretrained_coverage_ is None:
-            warnings.warn(
+            warn_user(
                 "embeddings only start a new network: this continued fit keeps "
                 "the embeddings the network learnt without them. Fit a new model "
                 "(warm_start=False) to start from the vectors.",
-                UserWarning,
-                stacklevel=4,
             )
 
     def _reads_whole_texts(self):
@@ -1577,13 +1580,11 @@ class RNNTextClassifier(_BaseRNNClassifier):
             random_state,
         )
         if not found.any():
-            warnings.warn(
+            warn_user(
                 "None of the vocabulary's tokens has a pretrained vector in "
                 "embeddings: every embedding starts at random. Check that the "
                 "vectors' tokens are spelt as TextVectorizer's are (lowercase, "
                 "token_pattern).",
-                UserWarning,
-                stacklevel=4,
             )
         return matrix, float(found.mean())
 
@@ -1664,11 +1665,6 @@ class _InterruptedAfterEpochs(KeyboardInterrupt):
     """An interrupted fit that kept its completed epochs: the estimator is fitted."""
 
 
-# Weights partial_fit can use unscaled. Above, float32 gradients scaled by
-# them square to infinity in the gradient norm and in Adam's second moment
-# (measured: nothing trains at 1e20); below, the gradients fall under Adam's
-# eps of 1e-8 and barely move the weights (chance accuracy at 1e-12).
-UNSCALED_WEIGHT_RANGE = (1e-6, 1e15)
 # Parameters that shape the network, as RNNModule takes them: fixed once
 # fitted, so a continued fit cannot apply a change.
 NETWORK_PARAMETERS = (
@@ -1683,172 +1679,9 @@ NETWORK_PARAMETERS = (
     "pooling",
     "bag_of_words",
 )
-# Token ids are int64 in torch's embedding lookup.
-MAX_TOKEN_ID = np.iinfo(np.int64).max
 _TEXT_PARAMETERS = tuple(TextVectorizer._parameter_constraints)
 # The parameters that decide what a text's tokens are.
 TOKENIZING_PARAMETERS = ("lowercase", "token_pattern", "tokenizer", "analyzer")
-
-
-def _check_ids(X):
-    """Return token ids as an int64 array, or explain why they are not."""
-    if isinstance(X, str) or (
-        isinstance(X, list | tuple) and X and isinstance(X[0], str)
-    ):
-        raise TypeError(
-            "RNNClassifier takes token ids, not texts; use RNNTextClassifier, or "
-            "put a TextVectorizer before it in a Pipeline."
-        )
-    if sp.issparse(X):
-        raise TypeError(
-            "Sparse input is not supported: X must be a dense 2-D array of token "
-            "ids, as TextVectorizer returns."
-        )
-    try:
-        ids = np.asarray(X)
-    except ValueError:
-        raise ValueError(
-            "X must be a 2-D array of token ids, right-padded with 0 to equal "
-            "lengths; got rows of different lengths."
-        ) from None
-    if ids.ndim != 2:
-        raise ValueError(
-            f"X must be a 2-D array of token ids, got an array of shape {ids.shape}."
-        )
-    for axis, what in enumerate(["sample(s)", "feature(s)"]):
-        if ids.shape[axis] == 0:
-            raise ValueError(
-                f"Found array with 0 {what} (shape={ids.shape}) while a minimum "
-                "of 1 is required: X must hold at least one token id per sample."
-            )
-    if ids.dtype.kind == "O" and all(
-        isinstance(value, Integral) and not isinstance(value, bool | np.bool_)
-        for value in ids.flat
-    ):
-        # Python ints too large for any numpy integer type
-        _check_id_range(min(ids.flat), max(ids.flat))
-        ids = ids.astype(np.int64)
-    if np.issubdtype(ids.dtype, np.floating):
-        if not np.all(np.isfinite(ids)):
-            raise ValueError("X contains NaN or infinity; token ids must be finite.")
-        if np.all(np.mod(ids, 1) == 0):
-            _check_id_range(ids.min(), ids.max())
-            ids = ids.astype(np.int64)
-    if not np.issubdtype(ids.dtype, np.integer):
-        raise TypeError(
-            f"X must hold integer token ids, got an array of dtype {ids.dtype}."
-        )
-    # compared as Python ints: uint64 ids past int64's range must not wrap
-    _check_id_range(int(ids.min()), int(ids.max()))
-    if np.any((ids[:, :-1] == 0) & (ids[:, 1:] != 0)):
-        raise ValueError(
-            "X must be right-padded: id 0 (padding) is followed by a token in some row."
-        )
-    return ids.astype(np.int64, copy=False)
-
-
-def _check_id_range(smallest, largest):
-    # as Python ints: a float of 2**63 equals int64's largest once rounded
-    if int(smallest) < 0:
-        raise ValueError(
-            f"X holds negative token ids ({smallest}); ids must be in "
-            f"[0, {MAX_TOKEN_ID}]."
-        )
-    if int(largest) > MAX_TOKEN_ID:
-        raise ValueError(
-            f"X holds token id {largest}, beyond the id space: ids must be "
-            f"integers in [0, {MAX_TOKEN_ID}] (2**63 - 1). Ids beyond those the "
-            "network was trained on are read as the unknown token (1)."
-        )
-
-
-def _check_labels(y, n_samples):
-    """``y`` as a 1-D array of class labels for ``n_samples`` samples."""
-    if not hasattr(y, "dtype"):
-        # A list of mixed labels would become an array of their strings:
-        # look at the labels as given first.
-        _check_labels_present_and_comparable(np.asarray(y, dtype=object).ravel())
-    y = _numpy_labels(y)
-    y = column_or_1d(y, warn=True)
-    if len(y) != n_samples:
-        raise ValueError(
-            f"X and y have different lengths: {n_samples} samples in X and "
-            f"{len(y)} in y."
-        )
-    _check_labels_present_and_comparable(y)
-    check_classification_targets(y)
-    return y
-
-
-def _numpy_labels(y):
-    """Labels in pandas' nullable dtypes as numpy labels of their own type.
-
-    numpy would read a nullable ``"boolean"`` or ``"Int64"`` column as
-    floats, and ``predict`` would answer 0.0 for False. Missing values are
-    refused first, by position.
-    """
-    numpy_dtype = getattr(getattr(y, "dtype", None), "numpy_dtype", None)
-    if numpy_dtype is None or isinstance(y.dtype, np.dtype):
-        return y
-    _check_labels_present_and_comparable(np.asarray(y, dtype=object).ravel())
-    return np.asarray(y.to_numpy(dtype=numpy_dtype))
-
-
-def _check_labels_present_and_comparable(y, name="y"):
-    """Refuse missing labels and labels of mixed kinds, naming them.
-
-    Labels are of one kind when all are text (``str``, ``np.str_``), all
-    booleans, or all numbers (Python's or numpy's ints and floats); a bool
-    beside numbers would be merged with 0 and 1.
-    """
-    if y.dtype.kind == "f":
-        missing = np.flatnonzero(np.isnan(y))
-    elif y.dtype.kind in "mM":
-        missing = np.flatnonzero(np.isnat(y))
-    elif y.dtype.kind == "O":
-        missing = np.flatnonzero([_is_missing(label) for label in y])
-    else:
-        return
-    if missing.size:
-        raise ValueError(
-            f"{name} holds {missing.size} missing label(s) (None, NaN, NaT or "
-            f"pd.NA), first at position(s) {missing[:5].tolist()}; drop those "
-            "samples or label them."
-        )
-    if y.dtype.kind == "O":
-        kinds = {}
-        for position, label in enumerate(y):
-            kinds.setdefault(_label_kind(label), (position, label))
-        if len(kinds) > 1:
-            found = ", ".join(
-                f"{kind} (first {label!r} at position {position})"
-                for kind, (position, label) in kinds.items()
-            )
-            raise TypeError(
-                f"{name} mixes labels of different kinds: {found}; use one kind for "
-                "all labels (for example, all str)."
-            )
-
-
-def _is_missing(label):
-    if label is None:
-        return True
-    if isinstance(label, float | np.floating):
-        return bool(np.isnan(label))
-    if isinstance(label, np.datetime64 | np.timedelta64):
-        return bool(np.isnat(label))
-    # pandas' NA and NaT, without importing pandas
-    return type(label).__name__ in ("NAType", "NaTType")
-
-
-def _label_kind(label):
-    if isinstance(label, str):  # np.str_ too
-        return "str"
-    if isinstance(label, bool | np.bool_):
-        return "bool"
-    if isinstance(label, Real):  # numpy's ints and floats are registered
-        return "number"
-    return type(label).__name__
 
 
 def _check_precision(precision, device):
@@ -1863,94 +1696,6 @@ def _check_precision(precision, device):
 def _unknown_beyond(ids, n_tokens):
     """Read ids the network has no embedding for as the unknown token."""
     return np.where(ids < n_tokens, ids, UNKNOWN_ID)
-
-
-def _check_sample_weight(sample_weight, n_samples):
-    if sample_weight is None:
-        return None
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    if weights.ndim != 1 or len(weights) != n_samples:
-        raise ValueError(
-            f"sample_weight must have shape ({n_samples},), one weight per "
-            f"sample, got shape {weights.shape}."
-        )
-    if not np.all(np.isfinite(weights)) or weights.min() < 0:
-        raise ValueError("sample_weight must be finite and non-negative.")
-    if not weights.any():
-        raise ValueError("sample_weight sums to 0: no sample would be learnt.")
-    return weights
-
-
-def _training_weights(y, sample_weight, class_weight, classes, rescale=True):
-    """Per-sample loss weights, scaled to mean 1, or None when all are equal.
-
-    Scaling to mean 1 keeps the loss (and so the useful learning rate) on the
-    same scale whatever the weights' units; each factor is first divided by
-    its largest value, so that weights near the ends of the float range
-    neither overflow nor vanish. Without ``rescale`` (chunks of
-    ``partial_fit``, whose weights must compare across chunks) the weights
-    are kept as they are, which float32 training needs within
-    ``UNSCALED_WEIGHT_RANGE``, and None only when all are 1.
-    """
-    factors = []
-    if class_weight is not None:
-        if isinstance(class_weight, dict):
-            _check_class_weight(class_weight, classes)
-        factors.append(compute_sample_weight(class_weight, y))
-    if sample_weight is not None:
-        factors.append(sample_weight)
-    if not factors:
-        return None
-    if not rescale:
-        with np.errstate(over="ignore"):  # an overflow is refused just below
-            weights = np.prod(factors, axis=0)
-        _check_unscaled_weights(weights)
-        return None if np.all(weights == 1) else weights
-    weights = np.prod(
-        [factor / factor.max() if factor.any() else factor for factor in factors],
-        axis=0,
-    )
-    if not weights.any():
-        raise ValueError(
-            "class_weight times sample_weight is 0 for every sample: nothing "
-            "would be learnt."
-        )
-    if np.all(weights == weights[0]):
-        return None
-    return weights / weights.mean()
-
-
-def _check_unscaled_weights(weights):
-    low, high = UNSCALED_WEIGHT_RANGE
-    positive = weights[weights > 0]
-    if not positive.size:
-        raise ValueError(
-            "class_weight times sample_weight is 0 for every sample: nothing "
-            "would be learnt."
-        )
-    if not (low <= positive.min() and positive.max() <= high):
-        raise ValueError(
-            f"partial_fit uses the weights as given, so that they compare "
-            f"across chunks, and trains in float32: class_weight times "
-            f"sample_weight must be 0 or within [{low:g}, {high:g}], got values "
-            f"from {positive.min():.3g} to {positive.max():.3g}. Divide the "
-            "weights of every chunk by one common factor."
-        )
-
-
-def _check_class_weight(class_weight, classes):
-    unknown = [label for label in class_weight if label not in set(classes.tolist())]
-    if unknown:
-        raise ValueError(
-            f"class_weight names labels that are not in y: {unknown}; the classes "
-            f"are {classes.tolist()}."
-        )
-    for label, weight in class_weight.items():
-        if not isinstance(weight, Real) or not np.isfinite(weight) or weight < 0:
-            raise ValueError(
-                f"class_weight[{label!r}] must be a finite non-negative number, "
-                f"got {weight!r}."
-            )
 
 
 def _draw_seed(random_state):

@@ -27,9 +27,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
 from sklearn.utils.validation import check_is_fitted
 
-from . import __version__
 from ._data_files import FORMATS, DataFileError, as_model_labels, read_columns
-from ._validation import validate_params
+from ._param_validation import validate_params
+from ._version import __version__
 from .classifier import RNNTextClassifier
 from .persistence import load_model, save_model
 

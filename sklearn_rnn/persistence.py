@@ -29,7 +29,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._device import resolve_device
-from ._validation import python_scalar, validate_params
+from ._param_validation import python_scalar, validate_params
+from ._version import __version__
 from .classifier import HISTORY_KEYS, RNNClassifier, RNNTextClassifier
 from .text import FIRST_TOKEN_ID, TextVectorizer
 
@@ -202,8 +203,6 @@ def _describe_model(model):
 
 
 def _envelope(described):
-    from . import __version__
-
     return {
         "library_version": __version__,
         "torch_version": torch.__version__,

@@ -3,7 +3,6 @@
 import re
 import sys
 import unicodedata
-import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Set
 from functools import cache, partial
@@ -15,7 +14,8 @@ import scipy.sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import (
+from ._inputs import check_texts, iter_text_chunks
+from ._param_validation import (
     BOOLEAN,
     InstanceOf,
     Interval,
@@ -24,10 +24,9 @@ from ._validation import (
     IsNone,
     Options,
     Satisfies,
-    check_texts,
-    iter_text_chunks,
     validate_params,
 )
+from ._warnings import warn_user
 
 PAD_ID = 0
 UNKNOWN_ID = 1
@@ -375,10 +374,8 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         if self.analyzer == "word" and self.tokenizer is None:
             compile_token_pattern(self.token_pattern)
         if self.analyzer == "char" and self.tokenizer is not None:
-            warnings.warn(
+            warn_user(
                 "The tokenizer is not used when analyzer='char'.",
-                UserWarning,
-                stacklevel=3,
             )
 
     def _tokens(self, X):

@@ -3,6 +3,7 @@ nothing: each case is real training, refused with a clear error, or kept as
 it was."""
 
 import copy
+import inspect
 import math
 import pickle
 import sys
@@ -419,3 +420,43 @@ def test_partial_fit_trains_on_weights_anywhere_in_its_range(data):
         for weight in (1e-6, 1.0, 1e15)
     ]
     assert min(scores) >= scores[1] - 0.1
+
+
+def test_warnings_name_the_users_line(data):
+    X, y = data
+    with pytest.warns(UserWarning, match="no pretrained vector|None of the") as caught:
+        RNNTextClassifier(
+            **{**FAST, "max_epochs": 1}, embeddings={"zzz": np.ones(8)}
+        ).fit(X, y)
+    with pytest.warns(UserWarning, match="tokenizer is not used") as more:
+        TextVectorizer(analyzer="char", tokenizer=str.split).fit(X)
+    clf = RNNTextClassifier(**{**FAST, "max_epochs": 1}, warm_start=True).fit(X, y)
+    clf.set_params(embeddings={"key0": np.ones(8)})
+    with pytest.warns(UserWarning, match="embeddings only start") as last:
+        clf.fit(X, y)
+    for record in [*caught, *more, *last]:
+        assert record.filename == __file__
+
+
+def _parameter_docs(estimator_class):
+    """Each parameter's entry in the numpydoc Parameters section, as text."""
+    doc = inspect.getdoc(estimator_class)
+    section = doc.split("Parameters\n----------\n")[1].split("\nAttributes\n---")[0]
+    entries, name = {}, None
+    for line in section.splitlines():
+        if line and not line.startswith(" "):
+            name = line.split(" : ")[0].strip()
+            entries[name] = []
+        if name:
+            entries[name].append(line)
+    return {name: "\n".join(lines).strip() for name, lines in entries.items()}
+
+
+def test_both_estimators_document_a_shared_parameter_alike():
+    ids, texts = _parameter_docs(RNNClassifier), _parameter_docs(RNNTextClassifier)
+    assert set(ids) == set(inspect.signature(RNNClassifier).parameters)
+    assert set(texts) == set(inspect.signature(RNNTextClassifier).parameters)
+    # the two take different kinds of embeddings: a matrix, or word vectors
+    meant_to_differ = {"embeddings", "freeze_embeddings"}
+    differing = {name for name in set(ids) & set(texts) if ids[name] != texts[name]}
+    assert differing == meant_to_differ

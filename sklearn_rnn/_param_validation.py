@@ -1,13 +1,13 @@
-"""Validation of hyper-parameters and of text input.
+"""Validation of hyper-parameters.
 
 Parameters are checked in ``fit`` against a ``_parameter_constraints`` mapping, in
 the style of scikit-learn. We keep our own small implementation because
-scikit-learn's is private API that changes between releases.
+scikit-learn's is private API that changes between releases. Checks of data
+live in ``_inputs``.
 """
 
 import math
 import reprlib
-from itertools import islice
 from numbers import Integral
 
 import numpy as np
@@ -178,106 +178,3 @@ def python_scalar(value):
         if isinstance(value, np.floating):
             value = float(value)
     return value
-
-
-def check_texts(X, name="X"):
-    """Return ``X`` as a list of ``str``, or explain why it is not texts.
-
-    Accepts a list, tuple, 1-D numpy array, pandas Series, one-column DataFrame
-    or 2-D array, or any other non-string iterable of strings.
-    """
-    if isinstance(X, str | bytes):
-        raise TypeError(
-            f"{name} must be a sequence of texts, one per sample, but got a single "
-            f"{type(X).__name__}. Wrap it in a list: [text]."
-        )
-    if isinstance(X, dict | set | frozenset):
-        raise TypeError(
-            f"{name} must be an ordered sequence of texts, got a {type(X).__name__}."
-        )
-    if hasattr(X, "columns") and hasattr(X, "iloc"):
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"{name} is a DataFrame with {X.shape[1]} columns; expected exactly "
-                "one column of texts. Select the text column, e.g. df['text']."
-            )
-        X = X.iloc[:, 0]
-    if isinstance(X, np.ndarray):
-        if X.ndim == 2 and X.shape[1] == 1:
-            X = X[:, 0]
-        elif X.ndim != 1:
-            raise ValueError(
-                f"{name} must be 1-dimensional (one text per sample), got an array "
-                f"of shape {X.shape}."
-            )
-    try:
-        texts = list(X)
-    except TypeError:
-        raise TypeError(
-            f"{name} must be a sequence of texts, got {type(X).__name__}."
-        ) from None
-    if not texts:
-        raise ValueError(f"{name} is empty: at least one text is needed.")
-    for index, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise _not_a_text_error(name, index, text)
-    return texts
-
-
-def iter_text_chunks(X, chunk_size, name="X"):
-    """Yield the texts of ``X`` as lists of at most ``chunk_size`` str.
-
-    A container (anything with a length) is checked by :func:`check_texts` as
-    a whole. Any other iterable, a generator over a file say, is read once, a
-    chunk at a time, so that it is never held in memory all at once; its
-    items are checked as they are read.
-
-    Raises
-    ------
-    TypeError or ValueError
-        As :func:`check_texts` does: naming the first item that is not a str,
-        or saying that ``X`` holds no text at all.
-    """
-    if hasattr(X, "__len__"):
-        texts = check_texts(X, name)
-        for start in range(0, len(texts), chunk_size):
-            yield texts[start : start + chunk_size]
-        return
-    try:
-        iterator = iter(X)
-    except TypeError:
-        raise TypeError(
-            f"{name} must be a sequence of texts, got {type(X).__name__}."
-        ) from None
-    n_read = 0
-    while chunk := list(islice(iterator, chunk_size)):
-        for index, text in enumerate(chunk, start=n_read):
-            if not isinstance(text, str):
-                raise _not_a_text_error(name, index, text)
-        yield chunk
-        n_read += len(chunk)
-        del chunk, text  # not held while the next chunk is read
-    if not n_read:
-        raise ValueError(f"{name} is empty: at least one text is needed.")
-
-
-def _not_a_text_error(name, index, item):
-    where = f"{name}[{index}]"
-    if item is None:
-        return ValueError(f"{where} is None (a missing value); expected a str.")
-    if (isinstance(item, float) and math.isnan(item)) or type(item).__name__ in (
-        "NAType",
-        "NaTType",
-    ):
-        return ValueError(f"{where} is {item} (a missing value); expected a str.")
-    if isinstance(item, bytes | bytearray):
-        return TypeError(
-            f"{where} is {type(item).__name__}; expected a str. Decode it first, "
-            "e.g. text.decode('utf-8')."
-        )
-    if isinstance(item, list | tuple | np.ndarray):
-        return TypeError(
-            f"{where} is a {type(item).__name__}, not a str: {name} must hold one "
-            "text per sample, not nested sequences."
-        )
-    return TypeError(f"{where} has type {type(item).__name__}; expected a str.")
