@@ -4,6 +4,7 @@ import math
 from collections.abc import Mapping
 from contextlib import nullcontext
 
+import numpy as np
 import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, GradientNormClipping
@@ -12,7 +13,7 @@ from skorch.hf import AccelerateMixin
 from skorch.utils import TeeGenerator
 from torch.utils.data import Dataset
 
-from .batching import BatchIterator, EncodedTexts
+from .batching import BatchIterator, EncodedTexts, prediction_batches
 from .modules import RNNModule
 
 PRECISIONS = {"float32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -188,6 +189,52 @@ class RNNNet(NeuralNetClassifier):
         with self._autocast():
             logits = self.module_(lengths=x["lengths"], **on_device, **fit_params)
         return logits.float()
+
+    def predict_proba_ids(self, ids, counts=None):
+        """Class probabilities of right-padded token ids, in float64.
+
+        ``counts``, whole-text token counts, feed the bag of words when
+        given. Texts are predicted in batches of similar lengths.
+        """
+        n_classes = _unwrapped(self.module_).head.out_features
+        proba = np.empty((len(ids), n_classes), dtype=np.float64)
+        with torch.inference_mode():
+            for index, inputs in self._inference_batches(ids, counts):
+                logits = self.infer(inputs)
+                proba[index.numpy()] = torch.softmax(logits.double(), 1).cpu().numpy()
+        return proba
+
+    def attention_weights_ids(self, ids):
+        """Each text's attention weights over its real tokens, as arrays."""
+        module = _unwrapped(self.module_)
+        if module.pooling != "attention":
+            raise ValueError(
+                "attention_weights needs a model fitted with pooling='attention'; "
+                f"this one pools with {module.pooling!r}."
+            )
+        weights = [None] * len(ids)
+        with torch.inference_mode():
+            for index, inputs in self._inference_batches(ids):
+                with self._autocast():
+                    batch_weights = module.attention_weights(
+                        inputs["ids"].to(self.device), inputs["lengths"]
+                    )
+                batch_weights = batch_weights.float().cpu().numpy()
+                for row, (position, length) in enumerate(
+                    zip(index.tolist(), inputs["lengths"].tolist(), strict=True)
+                ):
+                    weights[position] = batch_weights[row, :length]
+        return weights
+
+    def _inference_batches(self, ids, counts=None):
+        """(index, inputs) over ``ids`` in length-sorted batches, the module
+        in eval mode; callers run under ``torch.inference_mode()``."""
+        data = EncodedTexts(ids, counts=counts)
+        module = self.module_
+        if module.training:  # eval() walks every submodule: skip it when done
+            module.eval()
+        for index in prediction_batches(data.lengths):
+            yield index, data.batch(index)[0]
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -12,7 +12,8 @@ def warn_user(message, category=UserWarning):
     """``warnings.warn`` with the stack level of the first caller outside the
     package, so that the warning names the user's line, not ours."""
     # stacklevel 2 is warn_user's caller; each frame of ours moves one out
-    level, frame = 2, sys._getframe(1)
+    # sys._getframe, as the warnings module itself walks the stack
+    level, frame = 2, sys._getframe(1)  # noqa: SLF001
     while frame is not None and _in_package(frame.f_code.co_filename):
         level += 1
         frame = frame.f_back

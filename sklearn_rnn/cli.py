@@ -592,7 +592,8 @@ def _estimator_from_options(args):
         if hasattr(args, name) and name not in NOT_OPTIONS
     }
     estimator = RNNTextClassifier(**params, verbose=0 if args.quiet else 1)
-    constraints = RNNTextClassifier._parameter_constraints
+    # the estimator's constraints, read as scikit-learn's own tools read them
+    constraints = RNNTextClassifier._parameter_constraints  # noqa: SLF001
     for name in params:
         try:
             validate_params(estimator, {name: constraints[name]})

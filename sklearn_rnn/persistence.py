@@ -30,9 +30,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._device import resolve_device
 from ._param_validation import python_scalar, validate_params
+from ._training import HISTORY_KEYS, TextTrainer, Trainer
 from ._version import __version__
-from .classifier import HISTORY_KEYS, RNNClassifier, RNNTextClassifier
-from .text import FIRST_TOKEN_ID, TextVectorizer
+from .classifier import RNNClassifier, RNNTextClassifier
+from .text import FIRST_TOKEN_ID, TextVectorizer, vocabulary_tokens
 
 FORMAT = "sklearn-rnn"
 # Format 2 adds the digest; files of format 1 have none, and still load.
@@ -278,7 +279,7 @@ def _vocabulary_tokens(vocabulary):
     """A fixed vocabulary (a vectorizer, mapping or tokens) as tokens by id."""
     if isinstance(vocabulary, TextVectorizer):
         vocabulary = vocabulary.vocabulary_
-    return list(TextVectorizer(vocabulary=vocabulary)._fixed_vocabulary())
+    return vocabulary_tokens(vocabulary)
 
 
 def _describe_labels(labels):
@@ -635,7 +636,7 @@ def _read_text_classifier(described, where):
             f"network must have {len(vocabulary) + FIRST_TOKEN_ID} token ids, but "
             f"n_tokens is {network['n_tokens']}"
         )
-    vectorizer = model._new_vectorizer()
+    vectorizer = _trainer(model).new_vectorizer()
     vectorizer.vocabulary_ = vocabulary
     model.vectorizer_ = vectorizer
     return model, network
@@ -688,10 +689,11 @@ def _read_estimator(described, where, class_name):
     params = _read_params(cls, described["params"], f"{where}.params")
     estimator = cls(**params)
     try:
-        validate_params(estimator, estimator._parameter_constraints)
+        # checked as fit checks them
+        validate_params(estimator, type(estimator)._parameter_constraints)  # noqa: SLF001
         # and the text parameters together, the token_pattern compiled
         if isinstance(estimator, RNNTextClassifier):
-            estimator._new_vectorizer().build_analyzer()
+            _trainer(estimator).new_vectorizer().build_analyzer()
         elif isinstance(estimator, TextVectorizer):
             estimator.build_analyzer()
     except (ValueError, TypeError) as error:
@@ -889,7 +891,7 @@ def _expected_weights(estimator, network, tensors):
     data, so that sizes far beyond the file's weights allocate nothing.
     """
     _check_sizes(estimator, network, tensors)
-    net = estimator._build_net(
+    net = _trainer(estimator).build_net(
         network["n_tokens"], len(network["classes"]), "cpu", None, []
     )
     try:
@@ -936,14 +938,15 @@ def _check_sizes(estimator, network, tensors):
 
 def _restore_network(estimator, network, tensors, device):
     classes, n_tokens = network["classes"], network["n_tokens"]
-    net = estimator._build_net(
-        n_tokens, len(classes), device, None, estimator._callbacks(False)
+    trainer = _trainer(estimator)
+    net = trainer.build_net(
+        n_tokens, len(classes), device, None, trainer.callbacks(False)
     )
     net.initialize()
     net.module_.load_state_dict(tensors)
     net.module_.flatten_parameters()
     net.module_.eval()
-    estimator._set_fitted(
+    trainer.set_fitted(
         net,
         classes,
         n_tokens,
@@ -951,6 +954,18 @@ def _restore_network(estimator, network, tensors, device):
         network["best_epoch"],
         network["pretrained_coverage"],
     )
+    vars(estimator).update(trainer.fitted_attributes())
+
+
+def _trainer(estimator):
+    """The training engine of ``estimator``, on its validated parameters.
+
+    Validating raises the parameter errors fit would raise.
+    """
+    trainer_class = TextTrainer if isinstance(estimator, RNNTextClassifier) else Trainer
+    # the class's constraints, read as scikit-learn's own tools read them
+    constraints = type(estimator)._parameter_constraints  # noqa: SLF001
+    return trainer_class(validate_params(estimator, constraints))
 
 
 # --- checking JSON values ------------------------------------------------------

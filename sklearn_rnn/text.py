@@ -780,3 +780,35 @@ def compile_token_pattern(pattern):
             "empty tokens; use + rather than * for repetition."
         )
     return compiled
+
+
+# What the classifiers need of a vectorizer, declared here so that they read
+# no private name of it (this module reads its own class's).
+
+# The parameters that decide how texts become ids; RNNTextClassifier takes
+# them as its own.
+TEXT_PARAMETERS = tuple(TextVectorizer._parameter_constraints)
+VOCABULARY_CONSTRAINTS = TextVectorizer._vocabulary_constraints["vocabulary"]
+
+
+def encode(vectorizer, texts, fit=False, counts=True):
+    """The truncated ids of ``texts``, with their whole-text token counts.
+
+    Each text is tokenized once for both. With ``fit``, ``vectorizer`` first
+    learns its vocabulary from them. Without ``counts``, the counts are None.
+    """
+    if not counts:
+        ids = vectorizer.fit_transform(texts) if fit else vectorizer.transform(texts)
+        return ids, None
+    return vectorizer._ids_and_counts(texts, fit=fit)
+
+
+def tokens_and_ids(vectorizer, X):
+    """The tokens a fitted vectorizer reads in each text, and their ids."""
+    tokenized = vectorizer._tokens(X)
+    return tokenized, vectorizer._to_ids(tokenized)
+
+
+def vocabulary_tokens(vocabulary):
+    """The tokens of a ``vocabulary`` parameter, in the order of their ids."""
+    return list(TextVectorizer(vocabulary=vocabulary)._fixed_vocabulary())

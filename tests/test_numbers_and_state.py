@@ -242,15 +242,23 @@ def test_a_continued_fit_applies_a_changed_rate_decay_and_batch_size(data):
     assert clf.net_.history[-1, "train_batch_count"] == math.ceil(len(X) / 8)
 
 
+# The estimator's module and its training engine's
+FIT_MODULES = frozenset(
+    sys.modules[name].__file__
+    for name in (RNNTextClassifier.__module__, "sklearn_rnn._training")
+)
+
+
 class InterruptOnLine:
     """A trace function raising KeyboardInterrupt at the ``n``-th line run in
-    the estimator's module: a Ctrl-C exactly there, on any machine."""
+    the estimator's module or its engine: a Ctrl-C exactly there, on any
+    machine."""
 
-    def __init__(self, n, filename):
-        self.n, self.filename, self.seen = n, filename, 0
+    def __init__(self, n, filenames=FIT_MODULES):
+        self.n, self.filenames, self.seen = n, filenames, 0
 
     def __call__(self, frame, event, arg):
-        if frame.f_code.co_filename != self.filename:
+        if frame.f_code.co_filename not in self.filenames:
             return None
         if event == "line":
             self.seen += 1
@@ -260,7 +268,7 @@ class InterruptOnLine:
 
 
 def lines_run(fit, *args):
-    counter = InterruptOnLine(0, sys.modules[RNNTextClassifier.__module__].__file__)
+    counter = InterruptOnLine(0)
     sys.settrace(counter)
     try:
         fit(*args)
@@ -289,11 +297,10 @@ def test_an_interrupt_anywhere_in_a_refit_leaves_the_estimator_as_it_was(
     weights = copy.deepcopy(clf.net_.module_.state_dict())
     optimizer_state = copy.deepcopy(clf.net_.optimizer_.state_dict())
     proba = clf.predict_proba(X)
-    filename = sys.modules[RNNTextClassifier.__module__].__file__
     # one in every 40 of the lines the refit runs in the estimator's module,
     # the first and the last
     for n in sorted({*range(1, n_lines, max(1, n_lines // 40)), n_lines}):
-        sys.settrace(InterruptOnLine(n, filename))
+        sys.settrace(InterruptOnLine(n))
         try:
             clf.fit(refit_X, refit_y)
         except KeyboardInterrupt:
