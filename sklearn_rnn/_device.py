@@ -1,6 +1,7 @@
 """Where training runs and how its random generators are seeded.
 
-The one place that decides the device: estimators call these and nothing else.
+The one place that decides the device: estimators call these and nothing else
+(with ``accelerate=True``, ``_distributed`` asks Accelerate instead).
 """
 
 import os
@@ -23,7 +24,6 @@ def _new_lock_after_fork():
 
 
 os.register_at_fork(after_in_child=_new_lock_after_fork)
-ACCELERATE_PRECISIONS = {"float32": "no", "bf16": "bf16", "fp16": "fp16"}
 
 
 def resolve_device(device):
@@ -72,64 +72,6 @@ def device_memory(device):
         except (AttributeError, ValueError, OSError):
             return None
     return None
-
-
-def _import_accelerate():
-    try:
-        import accelerate
-    except ImportError:
-        raise ImportError(
-            "accelerate=True needs the accelerate package: "
-            "pip install 'sklearn-rnn[accelerate]'."
-        ) from None
-    return accelerate
-
-
-def accelerate_device():
-    """The device Accelerate gives this process, as a torch device string."""
-    accelerate = _import_accelerate()
-    from accelerate.utils import parse_flag_from_env
-
-    # as the Accelerator will: ACCELERATE_USE_CPU asks for the CPU backend
-    cpu = parse_flag_from_env("ACCELERATE_USE_CPU")
-    device = accelerate.PartialState(cpu=cpu).device
-    # Accelerate's distributed CPU backend names the device "cpu:0", a name
-    # torch.load cannot map when the model is unpickled.
-    return "cpu" if device.type == "cpu" else str(device)
-
-
-def make_accelerator(precision):
-    """An ``accelerate.Accelerator`` for this process.
-
-    Accelerate reads the processes and devices from the environment that
-    ``accelerate launch`` (or ``torchrun``) sets up; started plainly, it is one
-    process on the GPU if there is one. Mixed precision is Accelerate's, from
-    ``precision``. Device placement is left to skorch, as without Accelerate.
-    """
-    accelerate = _import_accelerate()
-    try:
-        return accelerate.Accelerator(
-            mixed_precision=ACCELERATE_PRECISIONS[precision], device_placement=False
-        )
-    except ValueError as error:
-        raise ValueError(
-            f"Accelerate could not train with precision={precision!r} in this "
-            "process; it keeps the mixed precision of the process's first "
-            f"accelerated fit. Accelerate said: {error}"
-        ) from None
-
-
-def shared_seed(seed, accelerator):
-    """The main process's ``seed`` in every process of a distributed fit.
-
-    Each process must shuffle and split the data alike, or their shards of an
-    epoch would overlap.
-    """
-    if accelerator is None or accelerator.num_processes == 1:
-        return seed
-    from accelerate.utils import broadcast_object_list
-
-    return broadcast_object_list([seed])[0]
 
 
 @contextmanager

@@ -9,7 +9,6 @@ import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, GradientNormClipping
 from skorch.dataset import unpack_data
-from skorch.hf import AccelerateMixin
 from skorch.utils import TeeGenerator
 from torch.utils.data import Dataset
 
@@ -333,95 +332,6 @@ def _unwrapped(module):
     if isinstance(module, torch.nn.parallel.DistributedDataParallel):
         return module.module
     return module
-
-
-class AcceleratedRNNNet(AccelerateMixin, RNNNet):
-    """:class:`RNNNet` trained through Hugging Face Accelerate.
-
-    skorch's ``AccelerateMixin`` prepares the module and optimizer with the
-    ``accelerator`` (wrapping the module for distributed data parallel
-    training when ``accelerate launch`` started several processes) and runs
-    each step under its autocast and loss scaling. The iterator's shards and
-    the device come from the estimator, which builds the accelerator with
-    ``device_placement=False``: skorch moves the data, as everywhere else.
-
-    A pickled net leaves the accelerator (tied to this process's distributed
-    state) and the optimizer's wrapper out; a fit that continues training
-    attaches a new accelerator with :meth:`attach`.
-    """
-
-    def get_iterator(self, dataset, training=False):
-        shuffle_seed = getattr(self, "shuffle_seed_", None)
-        if training and shuffle_seed is not None:
-            # each epoch's shuffle alike in every process, whatever else drew
-            # from torch's generator there
-            self.iterator_train__seed = shuffle_seed + len(self.history)
-        return super().get_iterator(dataset, training=training)
-
-    def detach(self):
-        """Unwrap the module and optimizer from Accelerate's wrappers."""
-        self._unwrap_accelerator()
-        self._unwrap_optimizers()
-        return self
-
-    def attach(self, accelerator):
-        """Train with ``accelerator`` from now on; prepare the net for it."""
-        self._unwrap_accelerator()
-        self._unwrap_optimizers()
-        self.accelerator = accelerator
-        return self._initialize_accelerator()
-
-    def _initialize_accelerator(self):
-        # Accelerate wraps every module it prepares in DistributedDataParallel
-        # when several processes train, and DDP refuses modules without
-        # parameters, such as the loss: prepare only criteria that learn.
-        criteria = self._criteria
-        self._criteria = [
-            name
-            for name in criteria
-            if any(p.requires_grad for p in getattr(self, name + "_").parameters())
-        ]
-        try:
-            return super()._initialize_accelerator()
-        finally:
-            self._criteria = criteria
-
-    def _unwrap_optimizers(self):
-        for name, optimizer in self._plain_optimizers().items():
-            setattr(self, name, optimizer)
-
-    def _plain_optimizers(self):
-        """Each optimizer attribute's torch optimizer, outside accelerate's wrapper."""
-        plain = {}
-        for name in self._optimizers:
-            optimizer = getattr(self, name + "_", None)
-            # accelerate's AcceleratedOptimizer keeps the optimizer it wraps
-            inner = getattr(optimizer, "optimizer", None)
-            if isinstance(inner, torch.optim.Optimizer):
-                plain[name + "_"] = inner
-        return plain
-
-    def __getstate__(self):
-        # Modules are unwrapped when training ends (unwrap_after_train); the
-        # optimizers' wrappers and the accelerator are swapped out for the
-        # copy only, so pickling leaves the net as it was.
-        kept = {name: getattr(self, name) for name in self._plain_optimizers()}
-        accelerator = self.accelerator
-        try:
-            self._unwrap_optimizers()
-            self.accelerator = None
-            return super().__getstate__()
-        finally:
-            self.accelerator = accelerator
-            for name, optimizer in kept.items():
-                setattr(self, name, optimizer)
-
-
-def print_on_main_process(*args, **kwargs):
-    """``print`` in the main process of a distributed fit only."""
-    from accelerate import PartialState
-
-    PartialState().print(*args, **kwargs)
 
 
 def discard(*args, **kwargs):

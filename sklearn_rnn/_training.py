@@ -25,12 +25,15 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 
-from ._device import (
+from ._device import device_memory, resolve_device, seeded_generators
+from ._distributed import (
+    AcceleratedRNNNet,
     accelerate_device,
-    device_memory,
+    check_batches_for_processes,
+    detach_accelerator,
     make_accelerator,
-    resolve_device,
-    seeded_generators,
+    print_on_main_process,
+    share_shuffles,
     shared_seed,
 )
 from ._inputs import (
@@ -41,13 +44,7 @@ from ._inputs import (
     check_texts,
     training_weights,
 )
-from ._net import (
-    AcceleratedRNNNet,
-    GradientClipping,
-    RNNNet,
-    discard,
-    print_on_main_process,
-)
+from ._net import GradientClipping, RNNNet, discard
 from ._warnings import warn_user
 from .batching import BatchIterator, EncodedTexts
 from .embeddings import embedding_matrix
@@ -297,7 +294,7 @@ class Trainer:
                 ids, counts, y_index, weights, len(classes), seed, early_stopping
             )
             if accelerator is not None:
-                _check_batches_for_processes(len(train), self.batch_size, accelerator)
+                check_batches_for_processes(len(train), self.batch_size, accelerator)
             callbacks = self.callbacks(early_stopping, schedule=not incremental)
             run = (train, valid, callbacks, device, accelerator, seed, incremental)
             if continuing:
@@ -345,7 +342,7 @@ class Trainer:
         try:
             net.partial_fit(train, None, epochs=1 if incremental else self.max_epochs)
         finally:
-            _detach_accelerator(net)
+            detach_accelerator(net)
         return net
 
     def _train_new(
@@ -363,13 +360,13 @@ class Trainer:
     ):
         net = self.build_net(n_tokens, n_classes, device, valid, callbacks, accelerator)
         net.initialize()
-        _share_shuffles(net, accelerator, seed)
+        share_shuffles(net, accelerator, seed)
         if embeddings is not None:
             net.module_.set_embeddings(embeddings)
         try:
             net.partial_fit(train, None, epochs=1 if incremental else None)
         finally:
-            _detach_accelerator(net)
+            detach_accelerator(net)
         return net
 
     def _configure_continued_net(
@@ -388,7 +385,7 @@ class Trainer:
         net.initialize_callbacks()
         net.train_split = _fixed_split(valid)
         net.batch_size = self.batch_size
-        _share_shuffles(net, accelerator, seed)
+        share_shuffles(net, accelerator, seed)
 
     def _set_training_rates(self, net, incremental):
         """The optimizer's rates and weight decay for a continued fit."""
@@ -536,7 +533,7 @@ class Trainer:
             net_class, precision = AcceleratedRNNNet, "float32"
             accelerate_params = {
                 "accelerator": accelerator,
-                # unwrapped by _detach_accelerator, after early stopping
+                # unwrapped by detach_accelerator, after early stopping
                 "unwrap_after_train": False,
                 **self._per_process_params(accelerator),
             }
@@ -959,35 +956,6 @@ def _keep_completed_epochs(net, n_rows_before, early_stopping):
     if not early_stopping:
         net.module_.load_state_dict(weights)
     return True
-
-
-def _check_batches_for_processes(n_samples, batch_size, accelerator):
-    n_batches = -(-n_samples // batch_size)
-    if n_batches < accelerator.num_processes:
-        raise ValueError(
-            f"{n_samples} training samples make {n_batches} batch(es) of "
-            f"batch_size={batch_size}, fewer than the {accelerator.num_processes} "
-            "processes that share each epoch: every process needs one. Train on "
-            "more samples at a time, or with a smaller batch_size."
-        )
-
-
-def _share_shuffles(net, accelerator, seed):
-    """Have every process of a distributed fit shuffle each epoch alike."""
-    if accelerator is not None:
-        shared = accelerator.num_processes > 1
-        net.shuffle_seed_ = seed if shared else None
-
-
-def _detach_accelerator(net):
-    """Unwrap an accelerated net's module and optimizer once training ended.
-
-    Done here rather than by skorch at the end of training, where the module
-    would be unwrapped before early stopping loads the best weights, saved
-    from the wrapped module under other names.
-    """
-    if isinstance(net, AcceleratedRNNNet):
-        net.detach()
 
 
 def _forget_training_data(net):

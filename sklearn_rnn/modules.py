@@ -56,9 +56,9 @@ class RNNModule(nn.Module):
 
     Why not ``pack_padded_sequence``: on the CPU, PyTorch's backward pass
     through packed sequences is several times slower than through the fused
-    padded kernel (``benchmarks/bench_paths.py`` measures 18 to 40x on IMDB
-    lengths), and with batches of similar lengths the padded kernel wastes
-    little. Running each direction as its own layer is what lets the backward
+    padded kernel (``benchmarks/bench_paths.py`` measures it on the lengths of
+    real data sets), and with batches of similar lengths the padded kernel
+    wastes little. Running each direction as its own layer is what lets the backward
     direction read each text from its own end.
 
     Parameters
