@@ -127,19 +127,11 @@ class Trainer:
     def fit(self, X, y, sample_weight):
         """``RNNClassifier.fit``'s work: check the ids, targets and weights,
         then train."""
-        device, accelerator = self.training_device(self._continues_training())
+        continuing = self._continues_training()
+        device, accelerator = self.training_device(continuing)
         ids = check_ids(X)
         y, classes, sample_weight = self._check_targets(y, len(ids), sample_weight)
-        make_embeddings = None
-        if self._continues_training():
-            n_tokens = self.n_tokens_
-            ids = unknown_beyond(ids, n_tokens)
-        else:
-            n_tokens = max(int(ids.max()) + 1, UNKNOWN_ID + 1)
-            if self.embeddings is not None:
-                matrix = self._check_embedding_matrix(n_tokens)
-                n_tokens = len(matrix)
-                make_embeddings = partial(_given_embeddings, matrix)
+        ids, n_tokens, make_embeddings = self._id_space(ids, continuing)
         return self.fit_ids(
             ids,
             y,
@@ -150,6 +142,43 @@ class Trainer:
             make_embeddings,
             accelerator=accelerator,
         )
+
+    def partial_fit(self, X, y, classes, sample_weight):
+        """``RNNClassifier.partial_fit``'s work: one epoch on one chunk."""
+        continuing = hasattr(self, "net_")
+        device, accelerator = self.training_device(continuing)
+        ids = check_ids(X)
+        y, classes, sample_weight = self._check_chunk_targets(
+            y, len(ids), classes, sample_weight
+        )
+        ids, n_tokens, make_embeddings = self._id_space(ids, continuing)
+        return self.fit_ids(
+            ids,
+            y,
+            classes,
+            sample_weight,
+            n_tokens,
+            device,
+            make_embeddings,
+            incremental=True,
+            accelerator=accelerator,
+        )
+
+    def _id_space(self, ids, continuing):
+        """The ids as the network reads them, its number of ids, and how to
+        make its initial embeddings.
+
+        A new network has a row for every id of ``ids`` (or of
+        ``embeddings``, when larger); a fitted one reads the ids beyond its
+        own as the unknown token.
+        """
+        if continuing:
+            return unknown_beyond(ids, self.n_tokens_), self.n_tokens_, None
+        n_tokens = max(int(ids.max()) + 1, UNKNOWN_ID + 1)
+        if self.embeddings is None:
+            return ids, n_tokens, None
+        matrix = self._check_embedding_matrix(n_tokens)
+        return ids, len(matrix), partial(_given_embeddings, matrix)
 
     def _check_embedding_matrix(self, n_tokens):
         matrix = np.asarray(self.embeddings)
@@ -176,7 +205,7 @@ class Trainer:
         ``warm_start``. The device is checked against ``precision``.
         """
         if continuing:
-            self._check_same_engine()
+            self._check_same_accelerate()
             self._check_continuable()
         if self.accelerate:
             if self.device != "auto":
@@ -195,7 +224,7 @@ class Trainer:
         accelerator = make_accelerator(self.precision) if self.accelerate else None
         return device, accelerator
 
-    def _check_same_engine(self):
+    def _check_same_accelerate(self):
         accelerated = isinstance(self.net_, AcceleratedRNNNet)
         if accelerated and not self.accelerate:
             raise ValueError(
@@ -915,7 +944,7 @@ def _keep_result(net, previous, n_rows_before, early_stopping):
     if getattr(net, "interrupted_", False):
         # over all fits, counted before the unfinished epoch's row goes
         interrupted_in = len(previous) + len(net.history) - n_rows_before
-        if not _keep_completed_epochs(net, n_rows_before, early_stopping):
+        if not _roll_back_to_last_completed_epoch(net, n_rows_before, early_stopping):
             raise KeyboardInterrupt(
                 f"fit was interrupted in epoch {interrupted_in}, before any "
                 "epoch of this fit ended; the estimator is as it was."
@@ -943,7 +972,7 @@ def _best_epoch(rows, n_earlier):
     return best[-1] if best else None
 
 
-def _keep_completed_epochs(net, n_rows_before, early_stopping):
+def _roll_back_to_last_completed_epoch(net, n_rows_before, early_stopping):
     """After an interrupt, go back to the end of the last completed epoch.
 
     Returns False when no epoch of this fit was completed. With early

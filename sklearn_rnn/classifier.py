@@ -366,6 +366,42 @@ class RNNClassifier(_BaseRNNClassifier):
         """
         return self._train(Trainer.fit, X, y, sample_weight)
 
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on one chunk of token ids.
+
+        For data that does not fit in memory at once: call it on one chunk
+        after another. The first call fixes the classes, from ``classes``,
+        and the id space: one id for every id of that chunk (or every row of
+        ``embeddings``, when more); larger ids in later chunks are read as
+        the unknown token, as in :meth:`predict`. So fit the vectorizer on
+        the whole data first, and pass ``embeddings`` or start with a chunk
+        that holds its largest id. Each call trains one epoch at the current
+        learning rate and adds one row to ``history_``; ``max_epochs``,
+        ``early_stopping``, ``validation_fraction``, ``n_iter_no_change``,
+        ``lr_schedule`` and ``warm_start`` are not used. A model fitted with
+        :meth:`fit` is trained further.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, max_length)
+            A chunk of right-padded token ids.
+        y : array-like of shape (n_samples,)
+            Their labels, all of them among ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every label of the whole data. Required in the first call; in
+            later calls it can be left out, or must be the same.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss, used as given so
+            that the weights of different chunks compare: each must be 0 or
+            within [1e-6, 1e15].
+
+        Returns
+        -------
+        self : RNNClassifier
+            The classifier, trained one epoch further.
+        """
+        return self._train(Trainer.partial_fit, X, y, classes, sample_weight)
+
     def attention_weights(self, X):
         """How much attention pooling gave each token of each sequence.
 

@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_score
 
-from sklearn_rnn import RNNTextClassifier, TextVectorizer
+from sklearn_rnn import RNNClassifier, RNNTextClassifier, TextVectorizer
 
 CLASSES = ["neg", "pos"]
 
@@ -181,3 +181,25 @@ def test_clones_keep_a_fitted_vectorizer_as_vocabulary(keyword_texts):
     assert clone(clf).vocabulary is vectorizer
     scores = cross_val_score(clf, X, y, cv=2)
     assert scores.min() >= 0.8
+
+
+def test_the_id_classifier_trains_on_chunks_of_ids(keyword_texts, keyword_texts_test):
+    X, y = keyword_texts
+    X_test, y_test = keyword_texts_test
+    vectorizer = TextVectorizer().fit(X + X_test)
+    ids, test_ids = vectorizer.transform(X), vectorizer.transform(X_test)
+    n_ids = len(vectorizer.vocabulary_) + 2
+    embeddings = np.zeros((n_ids, FAST["embedding_dim"]))
+    clf = RNNClassifier(**FAST, embeddings=embeddings)
+    for _ in range(4):
+        for start in range(0, len(ids), 30):
+            chunk = slice(start, start + 30)
+            clf.partial_fit(ids[chunk], y[chunk], classes=["neg", "pos"])
+    assert clf.n_epochs_ == 16 and clf.n_tokens_ == n_ids
+    assert clf.score(test_ids, y_test) >= 0.9
+    # a fitted model trains further; the classes stay those it was fitted with
+    fitted = RNNClassifier(**FAST).fit(ids, y)
+    fitted.partial_fit(ids[:30], y[:30])
+    assert fitted.n_epochs_ == FAST["max_epochs"] + 1
+    with pytest.raises(ValueError, match="classes must be given in the first call"):
+        RNNClassifier(**FAST).partial_fit(ids, y)
