@@ -127,30 +127,25 @@ class Trainer:
     def fit(self, X, y, sample_weight):
         """``RNNClassifier.fit``'s work: check the ids, targets and weights,
         then train."""
-        continuing = self._continues_training()
-        device, accelerator = self.training_device(continuing)
-        ids = check_ids(X)
-        y, classes, sample_weight = self._check_targets(y, len(ids), sample_weight)
-        ids, n_tokens, make_embeddings = self._id_space(ids, continuing)
-        return self.fit_ids(
-            ids,
-            y,
-            classes,
-            sample_weight,
-            n_tokens,
-            device,
-            make_embeddings,
-            accelerator=accelerator,
-        )
+        return self._train_on_ids(X, y, None, sample_weight, incremental=False)
 
     def partial_fit(self, X, y, classes, sample_weight):
         """``RNNClassifier.partial_fit``'s work: one epoch on one chunk."""
-        continuing = hasattr(self, "net_")
+        return self._train_on_ids(X, y, classes, sample_weight, incremental=True)
+
+    def _train_on_ids(self, X, y, classes, sample_weight, incremental):
+        if incremental:
+            continuing = hasattr(self, "net_")
+        else:
+            continuing = self._continues_training()
         device, accelerator = self.training_device(continuing)
         ids = check_ids(X)
-        y, classes, sample_weight = self._check_chunk_targets(
-            y, len(ids), classes, sample_weight
-        )
+        if incremental:
+            y, classes, sample_weight = self._check_chunk_targets(
+                y, len(ids), classes, sample_weight
+            )
+        else:
+            y, classes, sample_weight = self._check_targets(y, len(ids), sample_weight)
         ids, n_tokens, make_embeddings = self._id_space(ids, continuing)
         return self.fit_ids(
             ids,
@@ -160,7 +155,7 @@ class Trainer:
             n_tokens,
             device,
             make_embeddings,
-            incremental=True,
+            incremental=incremental,
             accelerator=accelerator,
         )
 
