@@ -355,3 +355,14 @@ class GradientClipping(GradientNormClipping):
             max_norm=self.gradient_clip_value,
             norm_type=self.gradient_clip_norm_type,
         )
+
+
+def __getattr__(name):
+    # Pickles of accelerated models made before these names moved to
+    # _distributed look them up here; _distributed imports this module, so
+    # they are fetched from it only when asked for.
+    if name in ("AcceleratedRNNNet", "print_on_main_process"):
+        from . import _distributed
+
+        return getattr(_distributed, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -114,7 +114,10 @@ class Trainer:
         settings = self.__dict__.get("settings", {})
         if name in settings:
             return settings[name]
-        raise AttributeError(name)
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r} (neither "
+            "a setting nor a fitted attribute)"
+        )
 
     def fitted_attributes(self):
         """The fitted attributes this trainer holds, for the estimator."""

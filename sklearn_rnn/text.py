@@ -700,7 +700,7 @@ def _check_vocabulary_ids(tokens, ids):
 def _analyze(vectorizer, text):
     if not isinstance(text, str):
         raise TypeError(f"The analyzer takes one str, got {text!r:.100}.")
-    return list(vectorizer._tokens([text])[0])
+    return list(vectorizer._tokens([text])[0])  # noqa: SLF001 (this module's class)
 
 
 def _lengths(tokenized):

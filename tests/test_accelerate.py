@@ -193,3 +193,13 @@ def test_two_processes_share_each_epoch_and_end_alike(tmp_path):
         clf = pickle.load(file)
     X, y = keyword_data(100, seed=1)
     assert clf.score(X, y) >= 0.9
+
+
+def test_pickles_from_before_the_distributed_module_find_their_classes():
+    """Accelerated models pickled when these lived in _net look them up there."""
+    from sklearn_rnn import _distributed, _net
+
+    assert _net.AcceleratedRNNNet is _distributed.AcceleratedRNNNet
+    assert _net.print_on_main_process is _distributed.print_on_main_process
+    with pytest.raises(AttributeError, match="no attribute 'Missing'"):
+        _net.Missing  # noqa: B018
