@@ -16,6 +16,11 @@ from .batching import BatchIterator, EncodedTexts, prediction_batches
 from .modules import RNNModule
 
 PRECISIONS = {"float32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+# With bag_of_words, the token weights learn this many times faster than the
+# rest of the network: a token's weights get a gradient only from the batches
+# that hold it, so at the shared rate rare tokens barely move
+# (benchmarks/bench_accuracy.py --bag-lr-factor 1 measures the alternative).
+BAG_LR_FACTOR = 10
 # A training batch whose mean cross-entropy exceeds this many times that of a
 # uniform guess, log(n_classes), has diverged: training starts near log(n)
 # and lowers it, and a loss of 100 log(n) means the right class gets a
@@ -50,7 +55,12 @@ class RNNNet(NeuralNetClassifier):
         As for :class:`skorch.NeuralNetClassifier`.
     """
 
-    def __init__(self, *args, precision="float32", **kwargs):
+    def __init__(
+        self, *args, precision="float32", bag_lr_factor=BAG_LR_FACTOR, **kwargs
+    ):
+        # per-text losses, which sample weights multiply before the mean
+        kwargs.setdefault("criterion", torch.nn.CrossEntropyLoss)
+        kwargs.setdefault("criterion__reduction", "none")
         # On its own, the net must batch EncodedTexts with our iterator: the
         # default DataLoader cannot stack rows trimmed to their own lengths.
         kwargs.setdefault("iterator_train", BatchIterator)
@@ -59,12 +69,22 @@ class RNNNet(NeuralNetClassifier):
             kwargs.setdefault("iterator_train__shuffle", True)
         super().__init__(*args, **kwargs)
         self.precision = precision
+        self.bag_lr_factor = bag_lr_factor
 
     def get_params_for_optimizer(self, prefix, named_parameters):
-        # skorch lists the groups matched by ``param_groups`` first; keep the
-        # network's main group first, where the history's ``lr`` is read.
-        (groups,), kwargs = super().get_params_for_optimizer(prefix, named_parameters)
-        return (groups[-1:] + groups[:-1],), kwargs
+        """skorch's optimizer arguments, with the bag of words' weights in a
+        group of their own at ``bag_lr_factor`` times the rate.
+
+        The network's group comes first, where the history's ``lr`` is read.
+        """
+        named = list(named_parameters)
+        (groups,), kwargs = super().get_params_for_optimizer(prefix, iter(named))
+        bag = [weight for name, weight in named if name.split(".")[0] == "bag"]
+        if prefix != "optimizer" or len(groups) != 1 or not bag:
+            return (groups,), kwargs
+        rest = [weight for name, weight in named if name.split(".")[0] != "bag"]
+        rate = kwargs.get("lr", self.lr) * self.bag_lr_factor
+        return ([{"params": rest}, {"params": bag, "lr": rate}],), kwargs
 
     def initialize(self):
         self.grad_scaler_ = None
@@ -236,6 +256,9 @@ class RNNNet(NeuralNetClassifier):
             yield index, data.batch(index)[0]
 
     def __setstate__(self, state):
+        # nets pickled before the bag's rate was a net parameter had it as
+        # this default, in a param group of their own
+        state.setdefault("bag_lr_factor", BAG_LR_FACTOR)
         super().__setstate__(state)
         module = _unwrapped(getattr(self, "module_", None))
         if isinstance(module, RNNModule):

@@ -44,6 +44,7 @@ from ._inputs import (
     check_texts,
     training_weights,
 )
+from ._net import BAG_LR_FACTOR as NET_BAG_LR_FACTOR
 from ._net import GradientClipping, RNNNet, discard
 from ._warnings import warn_user
 from .batching import BatchIterator, EncodedTexts
@@ -79,11 +80,9 @@ AUTO_EARLY_STOPPING_MIN_SAMPLES = 1000
 # (n_iter_no_change=3) an epoch at the lower rate before it gives up.
 PLATEAU_FACTOR = 0.5
 PLATEAU_PATIENCE = 1
-# With bag_of_words, the token weights learn this many times faster than the
-# rest of the network: a token's weights get a gradient only from the batches
-# that hold it, so at the shared rate rare tokens barely move
-# (benchmarks/bench_accuracy.py --bag-lr-factor 1 measures the alternative).
-BAG_LR_FACTOR = 10
+# The bag of words' rate as a multiple of lr; RNNNet's default, kept here so
+# that bench_accuracy --bag-lr-factor can set it for one process.
+BAG_LR_FACTOR = NET_BAG_LR_FACTOR
 
 
 def _given_embeddings(matrix, random_state):
@@ -424,7 +423,7 @@ class Trainer:
                     p is bag.weight for p in group["params"]
                 )
                 group["lr"] = group["initial_lr"] = self.lr * (
-                    BAG_LR_FACTOR if is_bag else 1
+                    net.bag_lr_factor if is_bag else 1
                 )
             elif incremental or self.lr_schedule == "cosine":
                 # partial_fit trains at the initial rates; a cosine fit
@@ -578,12 +577,10 @@ class Trainer:
             module__freeze_embeddings=self.freeze_embeddings,
             module__pooling=self.pooling,
             module__bag_of_words=self.bag_of_words,
-            criterion=torch.nn.CrossEntropyLoss,
-            criterion__reduction="none",
             optimizer=optimizer,
             lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
-            optimizer__param_groups=[("bag.*", {"lr": self.lr * BAG_LR_FACTOR})],
+            bag_lr_factor=BAG_LR_FACTOR,
             **optimizer_params,
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
