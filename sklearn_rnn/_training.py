@@ -86,7 +86,10 @@ BAG_LR_FACTOR = NET_BAG_LR_FACTOR
 
 
 def _given_embeddings(matrix, random_state):
-    return matrix, None
+    """An embedding matrix given whole: every id has its row, and nothing is
+    drawn (``random_state`` is there for the signature pretrained vectors
+    need)."""
+    return matrix, 1.0
 
 
 class Trainer:

@@ -329,9 +329,9 @@ class RNNClassifier(_BaseRNNClassifier):
     best_epoch_ : int or None
         With early stopping, the epoch whose weights were kept (the one with
         the lowest validation loss); None without early stopping.
-    pretrained_coverage_ : None
-        Always None: pretrained vectors are aligned to a vocabulary only by
-        :class:`RNNTextClassifier`.
+    pretrained_coverage_ : float or None
+        1.0 when the network started from ``embeddings`` (a row for every
+        id), None without them.
 
     See Also
     --------

@@ -255,3 +255,13 @@ def test_rnn_classifier_refuses_word_vectors_it_cannot_align(data, known):
     ids = TextVectorizer().fit_transform(X)
     with pytest.raises(ValueError, match="'embeddings' parameter"):
         RNNClassifier(**FAST, embeddings=known).fit(ids, y)
+
+
+def test_the_id_classifier_reports_full_coverage_of_a_given_matrix():
+    ids = np.tile([[2, 3, 4, 0]], (20, 1))
+    y = np.arange(20) % 2
+    plain = RNNClassifier(**{**FAST, "max_epochs": 1}).fit(ids, y)
+    assert plain.pretrained_coverage_ is None
+    matrix = np.ones((5, FAST["embedding_dim"]))
+    given = RNNClassifier(**{**FAST, "max_epochs": 1}, embeddings=matrix).fit(ids, y)
+    assert given.pretrained_coverage_ == 1.0
