@@ -125,9 +125,9 @@ class RNNNet(NeuralNetClassifier):
         if isinstance(batch, tuple | list) and isinstance(batch[0], Mapping):
             weights = batch[0].get("sample_weight")
             if weights is not None:
-                # the mean over the batch's weighted texts, whatever the
-                # weights' scale: heavy texts in a batch are no divergence
-                # weights: the batch's own, still on the host (no device read)
+                # per weighted text, whatever the weights' scale: heavy texts
+                # in a batch are no divergence. The batch's own weights, still
+                # on the host: no device read.
                 mean_weight = float(weights.numpy().mean())
                 if mean_weight == 0:
                     return

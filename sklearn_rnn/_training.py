@@ -12,7 +12,6 @@ words.
 """
 
 import copy
-from collections.abc import Mapping
 from functools import partial
 from types import MappingProxyType
 
@@ -50,7 +49,13 @@ from ._warnings import warn_user
 from .batching import BatchIterator, EncodedTexts
 from .embeddings import embedding_matrix
 from .modules import RNNModule, count_weights
-from .text import TEXT_PARAMETERS, UNKNOWN_ID, TextVectorizer, encode
+from .text import (
+    TEXT_PARAMETERS,
+    UNKNOWN_ID,
+    TextVectorizer,
+    encode,
+    vocabulary_tokens,
+)
 
 # The fused (single-kernel) implementations take a fraction of the time of the
 # default ones: an Adam step over a 50k-token embedding drops from about 48 ms
@@ -139,18 +144,9 @@ class Trainer:
         return self._train_on_ids(X, y, classes, sample_weight, incremental=True)
 
     def _train_on_ids(self, X, y, classes, sample_weight, incremental):
-        if incremental:
-            continuing = hasattr(self, "net_")
-        else:
-            continuing = self._continues_training()
-        device, accelerator = self.training_device(continuing)
-        ids = check_ids(X)
-        if incremental:
-            y, classes, sample_weight = self._check_chunk_targets(
-                y, len(ids), classes, sample_weight
-            )
-        else:
-            y, classes, sample_weight = self._check_targets(y, len(ids), sample_weight)
+        ids, y, classes, sample_weight, device, accelerator, continuing = self._checked(
+            X, y, classes, sample_weight, incremental, check_ids
+        )
         ids, n_tokens, make_embeddings = self._id_space(ids, continuing)
         return self.fit_ids(
             ids,
@@ -163,6 +159,28 @@ class Trainer:
             incremental=incremental,
             accelerator=accelerator,
         )
+
+    def _checked(self, X, y, classes, sample_weight, incremental, check_data):
+        """The checks every fit starts with, in the order that fails fastest.
+
+        Returns the checked data, labels, classes and weights, the device and
+        accelerator, and whether the fitted network is trained further
+        (always in ``partial_fit``, with ``warm_start`` in ``fit``).
+        """
+        if incremental:
+            continuing = hasattr(self, "net_")
+        else:
+            continuing = self._continues_training()
+        # before any data is read
+        device, accelerator = self.training_device(continuing)
+        data = check_data(X)
+        if incremental:
+            y, classes, sample_weight = self._check_chunk_targets(
+                y, len(data), classes, sample_weight
+            )
+        else:
+            y, classes, sample_weight = self._check_targets(y, len(data), sample_weight)
+        return data, y, classes, sample_weight, device, accelerator, continuing
 
     def _id_space(self, ids, continuing):
         """The ids as the network reads them, its number of ids, and how to
@@ -730,33 +748,13 @@ class TextTrainer(Trainer):
     def fit(self, X, y, sample_weight):
         """``RNNTextClassifier.fit``'s work: texts, targets and weights checked,
         the vectorizer fitted (or the fitted one read), then training."""
-        continuing = self._continues_training()
-        # fails before any text is read
-        device, accelerator = self.training_device(continuing)
-        texts = check_texts(X)
-        y, classes, sample_weight = self._check_targets(y, len(texts), sample_weight)
-        return self._fit_texts(
-            texts, y, classes, sample_weight, device, accelerator, continuing
-        )
+        checked = self._checked(X, y, None, sample_weight, False, check_texts)
+        return self._fit_texts(*checked)
 
     def partial_fit(self, X, y, classes, sample_weight):
         """``RNNTextClassifier.partial_fit``'s work: one epoch on one chunk."""
-        continuing = hasattr(self, "net_")
-        device, accelerator = self.training_device(continuing)
-        texts = check_texts(X)
-        y, classes, sample_weight = self._check_chunk_targets(
-            y, len(texts), classes, sample_weight
-        )
-        return self._fit_texts(
-            texts,
-            y,
-            classes,
-            sample_weight,
-            device,
-            accelerator,
-            continuing,
-            incremental=True,
-        )
+        checked = self._checked(X, y, classes, sample_weight, True, check_texts)
+        return self._fit_texts(*checked, incremental=True)
 
     def _fit_texts(
         self,
@@ -801,9 +799,7 @@ class TextTrainer(Trainer):
 
     def _check_continuable(self):
         super()._check_continuable()
-        if _vocabulary_tokens(self.vocabulary) != _vocabulary_tokens(
-            self.vectorizer_.vocabulary
-        ):
+        if _fixed_tokens(self.vocabulary) != _fixed_tokens(self.vectorizer_.vocabulary):
             raise ValueError(
                 "warm_start=True continues the fitted network, which reads the "
                 "vocabulary it was fitted with: vocabulary has changed since. Set "
@@ -870,16 +866,12 @@ class TextTrainer(Trainer):
         return matrix, float(found.mean())
 
 
-def _vocabulary_tokens(vocabulary):
-    """A fixed vocabulary in a form that compares: None, a dict or a list."""
-    if vocabulary is None:
-        return None
+def _fixed_tokens(vocabulary):
+    """A ``vocabulary`` parameter as its tokens in the order of their ids, or
+    None: a fitted TextVectorizer given as one counts by its vocabulary."""
     if isinstance(vocabulary, TextVectorizer):
         vocabulary = getattr(vocabulary, "vocabulary_", None)
-        return None if vocabulary is None else dict(vocabulary)
-    if isinstance(vocabulary, Mapping):
-        return dict(vocabulary)
-    return list(vocabulary)
+    return None if vocabulary is None else vocabulary_tokens(vocabulary)
 
 
 class InterruptedAfterEpochs(KeyboardInterrupt):
