@@ -259,6 +259,9 @@ def _not_utf8_message(path):
     """Where the first bytes that are not UTF-8 are, for the error."""
     # A line break byte is never part of a multi-byte UTF-8 character, so each
     # line decodes on its own.
+    if not os.path.isfile(path):
+        # a pipe cannot be read a second time
+        return f"{path} is not UTF-8 text; save the file as UTF-8"
     try:
         with _open_binary(path) as file:
             for line, data in enumerate(file, start=1):

@@ -799,7 +799,9 @@ class TextTrainer(Trainer):
 
     def _check_continuable(self):
         super()._check_continuable()
-        if _fixed_tokens(self.vocabulary) != _fixed_tokens(self.vectorizer_.vocabulary):
+        if vocabulary_tokens(self.vocabulary) != vocabulary_tokens(
+            self.vectorizer_.vocabulary
+        ):
             raise ValueError(
                 "warm_start=True continues the fitted network, which reads the "
                 "vocabulary it was fitted with: vocabulary has changed since. Set "
@@ -864,14 +866,6 @@ class TextTrainer(Trainer):
                 "token_pattern).",
             )
         return matrix, float(found.mean())
-
-
-def _fixed_tokens(vocabulary):
-    """A ``vocabulary`` parameter as its tokens in the order of their ids, or
-    None: a fitted TextVectorizer given as one counts by its vocabulary."""
-    if isinstance(vocabulary, TextVectorizer):
-        vocabulary = getattr(vocabulary, "vocabulary_", None)
-    return None if vocabulary is None else vocabulary_tokens(vocabulary)
 
 
 class InterruptedAfterEpochs(KeyboardInterrupt):

@@ -23,12 +23,11 @@ from contextlib import contextmanager, suppress
 
 import numpy as np
 import torch
-from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
-from sklearn.utils.validation import check_is_fitted
 
 from ._data_files import FORMATS, DataFileError, as_model_labels, read_columns
 from ._param_validation import validate_params
+from ._training import InterruptedAfterEpochs
 from ._version import __version__
 from .classifier import RNNTextClassifier
 from .persistence import load_model, save_model
@@ -406,8 +405,13 @@ def run_train(args):
             say(f"Training on {len(texts):,} texts from {args.data}...")
             start = time.perf_counter()
             _fit(estimator, texts, labels)
-        except KeyboardInterrupt:
+        except InterruptedAfterEpochs:
+            # fit kept its completed epochs, as the exception says
             _save_interrupted(estimator, args.output)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "interrupted before the first epoch of training ended: no model saved"
+            ) from None
         seconds = time.perf_counter() - start
         _save(estimator, args.output)
         if not args.quiet:
@@ -512,12 +516,6 @@ def _save(estimator, path):
 
 def _save_interrupted(estimator, path):
     """Save what an interrupted fit kept, and raise :class:`Interrupted`."""
-    try:
-        check_is_fitted(estimator)
-    except NotFittedError:
-        raise Interrupted(
-            "interrupted before the first epoch of training ended: no model saved"
-        ) from None
     kept = estimator.best_epoch_ or estimator.n_epochs_
     completed = (
         f"{estimator.n_epochs_} complete epoch{'s' * (estimator.n_epochs_ != 1)}"

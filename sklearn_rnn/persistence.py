@@ -239,7 +239,7 @@ def _describe_params(estimator):
             # The vectors are in the trained weights; the objects are not needed.
             value = None
         elif name == "vocabulary" and value is not None:
-            value = _vocabulary_tokens(value)
+            value = vocabulary_tokens(value)
         elif name == "random_state" and not isinstance(value, Integral | None):
             value = None
         elif name == "class_weight" and isinstance(value, dict):
@@ -273,13 +273,6 @@ def _fitted_params(estimator):
             if name in params:
                 params[name] = value
     return params
-
-
-def _vocabulary_tokens(vocabulary):
-    """A fixed vocabulary (a vectorizer, mapping or tokens) as tokens by id."""
-    if isinstance(vocabulary, TextVectorizer):
-        vocabulary = vocabulary.vocabulary_
-    return vocabulary_tokens(vocabulary)
 
 
 def _describe_labels(labels):

@@ -810,5 +810,13 @@ def tokens_and_ids(vectorizer, X):
 
 
 def vocabulary_tokens(vocabulary):
-    """The tokens of a ``vocabulary`` parameter, in the order of their ids."""
+    """The tokens of a ``vocabulary`` parameter, in the order of their ids.
+
+    It may be tokens, a mapping of token to id, or a fitted TextVectorizer;
+    None, or an unfitted vectorizer, gives None.
+    """
+    if isinstance(vocabulary, TextVectorizer):
+        vocabulary = getattr(vocabulary, "vocabulary_", None)
+    if vocabulary is None:
+        return None
     return list(TextVectorizer(vocabulary=vocabulary)._fixed_vocabulary())

@@ -944,3 +944,34 @@ def read_only_folder(tmp_path):
         pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.strip()}")
     yield folder
     subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_bytes_that_are_not_utf8_in_a_pipe_are_an_error_not_a_hang(tmp_path):
+    import threading
+
+    from sklearn_rnn._data_files import DataFileError, read_columns
+
+    fifo = tmp_path / "d.csv"
+    os.mkfifo(fifo)
+
+    def write():
+        with open(fifo, "wb") as file:
+            file.write(b"text,label\nok,neg\n\xff\xfe bad,pos\n")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    outcome = []
+
+    def read():
+        try:
+            read_columns(str(fifo), {"--text-column": "text"})
+        except DataFileError as error:
+            outcome.append(str(error))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(120)
+    writer.join(5)
+    # a second read of the pipe would wait for a writer that never comes
+    assert not reader.is_alive(), "reading the pipe twice hung"
+    assert outcome and "not UTF-8" in outcome[0]
