@@ -57,6 +57,25 @@ def test_bad_labels_are_named(data, labels, error, message):
         RNNTextClassifier(**FAST).fit(X, np.array(y, dtype=object))
 
 
+@pytest.mark.parametrize(
+    "labels",
+    [
+        [1, np.int16(2)],
+        [np.int64(1), 2.0],
+        ["neg", np.str_("pos")],
+        [True, np.bool_(False)],
+    ],
+)
+def test_labels_of_one_kind_are_taken_whatever_their_types(data, labels):
+    # Judged by kind (text, bool, number), not by type name: a numpy scalar
+    # beside a Python value of its kind is no mix.
+    X, _ = data
+    y = (labels * 60)[: len(X)]
+    clf = RNNTextClassifier(**FAST).fit(X, y)
+    assert len(clf.classes_) == 2
+    assert set(clf.predict(X).tolist()) <= set(clf.classes_.tolist())
+
+
 def test_labels_in_a_series_with_missing_values_are_refused(data):
     X, y = data
     y = pd.Series(y).where(np.arange(len(y)) != 3)
