@@ -43,7 +43,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import make_pipeline
 
-import sklearn_rnn._training as training_module
+import sklearn_rnn._net_builder as net_builder
 from sklearn_rnn import RNNTextClassifier
 
 DATASETS = (
@@ -87,7 +87,7 @@ def fit_and_score(*, data_dir, dataset, model, seed, max_train, max_test, thread
     set_threads(threads)
     if bag_lr_factor is not None:
         # a module constant, not a parameter: this process only
-        training_module.BAG_LR_FACTOR = bag_lr_factor
+        net_builder.BAG_LR_FACTOR = bag_lr_factor
     texts, labels = load_texts(data_dir, dataset, "train", max_train, seed)
     test_texts, test_labels = load_texts(data_dir, dataset, "test", max_test, seed)
     estimator = build_model(model, seed, overrides)

@@ -1,16 +1,33 @@
-"""Where training runs and how its random generators are seeded.
+"""Where training runs, in which precision, and how its random generators are
+seeded.
 
-The one place that decides the device: estimators call these and nothing else
-(with ``accelerate=True``, ``_distributed`` asks Accelerate instead).
+The one place that decides the device and which precision it can run: the
+engine calls these and nothing else (with ``accelerate=True``,
+``_distributed`` asks Accelerate for the device instead).
 """
 
 import os
 import threading
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import torch
 
 DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+
+class Precision(NamedTuple):
+    """How one value of the ``precision`` parameter is run."""
+
+    autocast_dtype: torch.dtype | None  # None: no autocast
+    accelerate_name: str  # Accelerate's ``mixed_precision``
+
+
+PRECISIONS = {
+    "float32": Precision(None, "no"),
+    "bf16": Precision(torch.bfloat16, "bf16"),
+    "fp16": Precision(torch.float16, "fp16"),
+}
 # Torch's random generators belong to the process: fits in threads of one
 # process (joblib's threading backend, a Dask worker with several threads)
 # take turns, or each would draw numbers meant for another.
@@ -56,6 +73,16 @@ def resolve_device(device):
     elif resolved.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device={device!r} was requested but MPS is not available.")
     return str(resolved)
+
+
+def check_precision(precision, device):
+    """Refuse mixed precision on a device without it: only CUDA has it."""
+    if precision != "float32" and torch.device(device).type != "cuda":
+        raise ValueError(
+            f"precision={precision!r} needs a CUDA device, but training would run "
+            f"on {device!r}: PyTorch's CPU kernels for recurrent layers have no "
+            "mixed precision. Use precision='float32' on the CPU."
+        )
 
 
 def device_memory(device):

@@ -9,9 +9,8 @@ trains through skorch's ``AccelerateMixin``. Accelerate is imported only when
 import torch
 from skorch.hf import AccelerateMixin
 
+from ._device import PRECISIONS
 from ._net import RNNNet
-
-ACCELERATE_PRECISIONS = {"float32": "no", "bf16": "bf16", "fp16": "fp16"}
 
 
 def _import_accelerate():
@@ -49,7 +48,8 @@ def make_accelerator(precision):
     accelerate = _import_accelerate()
     try:
         return accelerate.Accelerator(
-            mixed_precision=ACCELERATE_PRECISIONS[precision], device_placement=False
+            mixed_precision=PRECISIONS[precision].accelerate_name,
+            device_placement=False,
         )
     except ValueError as error:
         raise ValueError(

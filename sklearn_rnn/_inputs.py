@@ -186,6 +186,97 @@ def _label_kind(label):
     return type(label).__name__
 
 
+def check_targets(
+    y,
+    n_samples,
+    sample_weight,
+    *,
+    partial,
+    classes=None,
+    fitted_classes=None,
+    class_weight=None,
+):
+    """The labels, classes and sample weights one fit trains with.
+
+    ``fitted_classes`` are those of the network this fit continues, or None
+    for a new one. The four cases, as scikit-learn's incremental estimators
+    read them:
+
+    ============  =======================  ====================================
+    call          network                  classes
+    ============  =======================  ====================================
+    fit           new                      those of ``y``, at least 2
+    fit           continued (warm_start)   the fitted ones; ``y`` among them
+    partial_fit   new (first call)         ``classes``, required, at least 2
+    partial_fit   continued                ``classes`` if given, equal to the
+                                           fitted ones; ``y`` among them
+    ============  =======================  ====================================
+    """
+    if partial:
+        classes = _chunk_classes(classes, fitted_classes, class_weight)
+    y = check_labels(y, n_samples)
+    if not partial and fitted_classes is None:
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(
+                f"y holds a single class ({classes[0]!r}); a classifier needs "
+                "at least 2 classes."
+            )
+    elif not partial:
+        classes = fitted_classes
+        unseen = np.setdiff1d(y, classes)
+        if unseen.size:
+            raise ValueError(
+                f"warm_start=True continues a fit made with classes "
+                f"{classes.tolist()}, but y holds new labels {unseen.tolist()}."
+            )
+    else:
+        unknown = np.setdiff1d(y, classes)
+        if unknown.size:
+            raise ValueError(
+                f"y holds labels that are not in classes {classes.tolist()}: "
+                f"{unknown.tolist()}."
+            )
+    return y, classes, check_sample_weight(sample_weight, n_samples)
+
+
+def _chunk_classes(classes, fitted_classes, class_weight):
+    """The classes of a ``partial_fit`` call, checked against the fitted ones."""
+    if class_weight == "balanced":
+        raise ValueError(
+            "class_weight='balanced' needs the labels of all the data, which "
+            "partial_fit never sees at once. Compute the weights beforehand, "
+            "e.g. with sklearn.utils.class_weight.compute_class_weight, and "
+            "pass them as a dict."
+        )
+    if classes is None:
+        if fitted_classes is None:
+            raise ValueError(
+                "classes must be given in the first call to partial_fit: "
+                "every label of the whole data, as a chunk may lack some."
+            )
+        return fitted_classes
+    # looked at as given: numpy would turn ["neg", 1] into strings
+    check_labels_present_and_comparable(
+        np.asarray(classes, dtype=object).ravel(), "classes"
+    )
+    given = np.asarray(classes)
+    check_labels_present_and_comparable(given.ravel(), "classes")
+    check_classification_targets(given)
+    classes = np.unique(given)
+    if len(classes) < 2:
+        raise ValueError(
+            f"classes holds {len(classes)} label(s); a classifier needs at "
+            "least 2 classes."
+        )
+    if fitted_classes is not None and not np.array_equal(classes, fitted_classes):
+        raise ValueError(
+            f"classes={classes.tolist()} differs from the classes "
+            f"{fitted_classes.tolist()} the model was trained with."
+        )
+    return classes
+
+
 def check_sample_weight(sample_weight, n_samples):
     if sample_weight is None:
         return None

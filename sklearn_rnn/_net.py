@@ -7,15 +7,15 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, GradientNormClipping
+from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator
 from torch.utils.data import Dataset
 
+from ._device import PRECISIONS
 from .batching import BatchIterator, EncodedTexts, prediction_batches
 from .modules import RNNModule
 
-PRECISIONS = {"float32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 # With bag_of_words, the token weights learn this many times faster than the
 # rest of the network: a token's weights get a gradient only from the batches
 # that hold it, so at the shared rate rare tokens barely move
@@ -157,6 +157,35 @@ class RNNNet(NeuralNetClassifier):
                 for name, w in _unwrapped(self.module_).state_dict().items()
             },
         )
+
+    def roll_back_to_last_completed_epoch(self, n_rows_before, best_restored):
+        """After an interrupt, go back to the end of the last completed epoch.
+
+        Returns False when no epoch after the history's first
+        ``n_rows_before`` rows was completed. With ``best_restored`` (early
+        stopping), skorch has already restored the best epoch's weights and
+        only the history is cut.
+        """
+        if self.epoch_weights_ is None or self.epoch_weights_[0] <= n_rows_before:
+            return False
+        n_rows, weights = self.epoch_weights_
+        del self.history[n_rows:]
+        if not best_restored:
+            self.module_.load_state_dict(weights)
+        return True
+
+    def forget_training_data(self):
+        """Drop what the net holds only for training, so pickles stay small."""
+        self.train_split = None
+        self.epoch_weights_ = None
+        for _, callback in self.callbacks_:
+            if isinstance(callback, EarlyStopping):
+                callback.best_model_weights_ = None
+            elif isinstance(callback, LRScheduler):
+                # The schedule holds the optimizer, which skorch pickles apart
+                # from optimizer_: a second copy of its state. A continued fit
+                # builds a new schedule anyway.
+                callback.lr_scheduler_ = None
 
     def _check_weights(self):
         named = [
@@ -341,7 +370,7 @@ class RNNNet(NeuralNetClassifier):
         return scaler
 
     def _autocast(self):
-        dtype = PRECISIONS[self.precision]
+        dtype = PRECISIONS[self.precision].autocast_dtype
         # Mixed precision only on CUDA: a model trained so on a GPU and loaded
         # on a CPU-only machine runs in float32 there, as the CPU's recurrent
         # kernels have no reduced-precision path.
@@ -378,14 +407,3 @@ class GradientClipping(GradientNormClipping):
             max_norm=self.gradient_clip_value,
             norm_type=self.gradient_clip_norm_type,
         )
-
-
-def __getattr__(name):
-    # Pickles of accelerated models made before these names moved to
-    # _distributed look them up here; _distributed imports this module, so
-    # they are fetched from it only when asked for.
-    if name in ("AcceleratedRNNNet", "print_on_main_process"):
-        from . import _distributed
-
-        return getattr(_distributed, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,10 +8,11 @@ fitted attributes on the trainer; the estimator takes them over in one step,
 so that an error or an interrupt anywhere before leaves it as it was, never a
 new vectorizer beside an old network. :class:`TextTrainer` adds what raw
 texts need: the vectorizer, pretrained vectors and the whole-text bag of
-words.
+words. How the parameters become a skorch net is ``_net_builder``'s job.
 """
 
 import copy
+from dataclasses import dataclass, replace
 from functools import partial
 from types import MappingProxyType
 
@@ -19,36 +20,30 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
-from skorch.helper import predefined_split
 
-from ._device import device_memory, resolve_device, seeded_generators
+from ._device import check_precision, resolve_device, seeded_generators
 from ._distributed import (
     AcceleratedRNNNet,
     accelerate_device,
     check_batches_for_processes,
     detach_accelerator,
     make_accelerator,
-    print_on_main_process,
     share_shuffles,
     shared_seed,
 )
-from ._inputs import (
-    check_ids,
-    check_labels,
-    check_labels_present_and_comparable,
-    check_sample_weight,
-    check_texts,
-    training_weights,
+from ._inputs import check_ids, check_targets, check_texts, training_weights
+from ._net_builder import (
+    build_net,
+    built_with,
+    check_network_fits,
+    fixed_split,
+    per_process_params,
+    training_callbacks,
 )
-from ._net import BAG_LR_FACTOR as NET_BAG_LR_FACTOR
-from ._net import GradientClipping, RNNNet, discard
 from ._warnings import warn_user
-from .batching import BatchIterator, EncodedTexts
+from .batching import EncodedTexts
 from .embeddings import embedding_matrix
-from .modules import RNNModule, count_weights
 from .text import (
     TEXT_PARAMETERS,
     UNKNOWN_ID,
@@ -57,37 +52,45 @@ from .text import (
     vocabulary_tokens,
 )
 
-# The fused (single-kernel) implementations take a fraction of the time of the
-# default ones: an Adam step over a 50k-token embedding drops from about 48 ms
-# to 9 ms on one CPU thread (benchmarks/bench_optimizer.py), which matters at a
-# few ms of compute per batch. RMSprop has no fused kernel; its foreach one
-# measured no faster than the default, and is kept as harmless.
-OPTIMIZERS = {
-    "adam": (torch.optim.Adam, {"fused": True}),
-    "adamw": (torch.optim.AdamW, {"fused": True}),
-    "sgd": (torch.optim.SGD, {"momentum": 0.9, "fused": True}),
-    "rmsprop": (torch.optim.RMSprop, {"foreach": True}),
-}
-
-
-# Values each optimizer keeps per weight: Adam's two moments, SGD's momentum,
-# RMSprop's running square.
-OPTIMIZER_SLOTS = {"adam": 2, "adamw": 2, "sgd": 1, "rmsprop": 1}
-
-
 HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc", "lr", "dur")
-LR_SCHEDULES = ("constant", "plateau", "cosine")
 # With "auto", early stopping needs this many training samples: below it, a
 # validation split is too small to judge epochs by.
 AUTO_EARLY_STOPPING_MIN_SAMPLES = 1000
-# "plateau" halves the learning rate once the loss has not improved for more
-# than this many epochs in a row (two), leaving the default early stopping
-# (n_iter_no_change=3) an epoch at the lower rate before it gives up.
-PLATEAU_FACTOR = 0.5
-PLATEAU_PATIENCE = 1
-# The bag of words' rate as a multiple of lr; RNNNet's default, kept here so
-# that bench_accuracy --bag-lr-factor can set it for one process.
-BAG_LR_FACTOR = NET_BAG_LR_FACTOR
+# The parameters that decide what a text's tokens are.
+TOKENIZING_PARAMETERS = ("lowercase", "token_pattern", "tokenizer", "analyzer")
+
+
+class InterruptedAfterEpochs(KeyboardInterrupt):
+    """An interrupted fit that kept its completed epochs: the estimator is fitted."""
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """What one call of ``fit`` or ``partial_fit`` trains on, checked.
+
+    ``partial`` marks a ``partial_fit`` call: one epoch on one chunk, with
+    neither early stopping nor a learning-rate schedule. ``continuing`` says
+    that the fitted network is trained further rather than a new one built:
+    always in a ``partial_fit`` call on a fitted model, and in ``fit`` with
+    ``warm_start``. ``data`` is the checked input; once it is token ids,
+    ``n_tokens`` is the size of the network's id space, ``counts`` the
+    whole-text token counts the bag of words reads (or None), and
+    ``make_embeddings``, given a ``RandomState``, returns a new network's
+    initial embeddings and the share of the vocabulary they cover (or is
+    None).
+    """
+
+    data: object
+    y: np.ndarray
+    classes: np.ndarray
+    sample_weight: np.ndarray | None
+    device: str
+    accelerator: object
+    partial: bool
+    continuing: bool
+    n_tokens: int | None = None
+    counts: object = None
+    make_embeddings: object = None
 
 
 def _given_embeddings(matrix, random_state):
@@ -137,66 +140,55 @@ class Trainer:
     def fit(self, X, y, sample_weight):
         """``RNNClassifier.fit``'s work: check the ids, targets and weights,
         then train."""
-        return self._train_on_ids(X, y, None, sample_weight, incremental=False)
+        run = self._start(X, y, None, sample_weight, False, check_ids)
+        return self.train(self._on_id_space(run))
 
     def partial_fit(self, X, y, classes, sample_weight):
         """``RNNClassifier.partial_fit``'s work: one epoch on one chunk."""
-        return self._train_on_ids(X, y, classes, sample_weight, incremental=True)
+        run = self._start(X, y, classes, sample_weight, True, check_ids)
+        return self.train(self._on_id_space(run))
 
-    def _train_on_ids(self, X, y, classes, sample_weight, incremental):
-        ids, y, classes, sample_weight, device, accelerator, continuing = self._checked(
-            X, y, classes, sample_weight, incremental, check_ids
-        )
-        ids, n_tokens, make_embeddings = self._id_space(ids, continuing)
-        return self.fit_ids(
-            ids,
-            y,
-            classes,
-            sample_weight,
-            n_tokens,
-            device,
-            make_embeddings,
-            incremental=incremental,
-            accelerator=accelerator,
-        )
-
-    def _checked(self, X, y, classes, sample_weight, incremental, check_data):
-        """The checks every fit starts with, in the order that fails fastest.
-
-        Returns the checked data, labels, classes and weights, the device and
-        accelerator, and whether the fitted network is trained further
-        (always in ``partial_fit``, with ``warm_start`` in ``fit``).
-        """
-        if incremental:
+    def _start(self, X, y, classes, sample_weight, partial, check_data):
+        """The checks every fit starts with, in the order that fails fastest;
+        returns what the fit trains on."""
+        if partial:
             continuing = hasattr(self, "net_")
         else:
-            continuing = self._continues_training()
+            continuing = self.warm_start and hasattr(self, "net_")
         # before any data is read
         device, accelerator = self.training_device(continuing)
         data = check_data(X)
-        if incremental:
-            y, classes, sample_weight = self._check_chunk_targets(
-                y, len(data), classes, sample_weight
-            )
-        else:
-            y, classes, sample_weight = self._check_targets(y, len(data), sample_weight)
-        return data, y, classes, sample_weight, device, accelerator, continuing
+        y, classes, sample_weight = check_targets(
+            y,
+            len(data),
+            sample_weight,
+            partial=partial,
+            classes=classes,
+            fitted_classes=self.classes_ if continuing else None,
+            class_weight=self.class_weight,
+        )
+        return TrainingRun(
+            data, y, classes, sample_weight, device, accelerator, partial, continuing
+        )
 
-    def _id_space(self, ids, continuing):
-        """The ids as the network reads them, its number of ids, and how to
-        make its initial embeddings.
+    def _on_id_space(self, run):
+        """``run`` with the ids as the network reads them, its number of ids,
+        and how to make its initial embeddings.
 
-        A new network has a row for every id of ``ids`` (or of
+        A new network has a row for every id of the data (or of
         ``embeddings``, when larger); a fitted one reads the ids beyond its
         own as the unknown token.
         """
-        if continuing:
-            return unknown_beyond(ids, self.n_tokens_), self.n_tokens_, None
+        ids = run.data
+        if run.continuing:
+            ids = unknown_beyond(ids, self.n_tokens_)
+            return replace(run, data=ids, n_tokens=self.n_tokens_)
         n_tokens = max(int(ids.max()) + 1, UNKNOWN_ID + 1)
         if self.embeddings is None:
-            return ids, n_tokens, None
+            return replace(run, n_tokens=n_tokens)
         matrix = self._check_embedding_matrix(n_tokens)
-        return ids, len(matrix), partial(_given_embeddings, matrix)
+        make_embeddings = partial(_given_embeddings, matrix)
+        return replace(run, n_tokens=len(matrix), make_embeddings=make_embeddings)
 
     def _check_embedding_matrix(self, n_tokens):
         matrix = np.asarray(self.embeddings)
@@ -207,9 +199,9 @@ class Trainer:
             and matrix.shape[0] >= n_tokens
         ):
             raise ValueError(
-                "embeddings must be an array of shape (n_ids, embedding_dim): one "
-                f"row per token id, at least {n_tokens} rows for the ids in X, and "
-                f"embedding_dim={self.embedding_dim} columns; got an array of "
+                "embeddings must be an array of shape (n_tokens, embedding_dim): "
+                f"one row per token id, at least {n_tokens} rows for the ids in X, "
+                f"and embedding_dim={self.embedding_dim} columns; got an array of "
                 f"shape {matrix.shape} and dtype {matrix.dtype}."
             )
         if not np.all(np.isfinite(matrix)):
@@ -238,7 +230,7 @@ class Trainer:
             device = resolve_device(self.device)
         # before an accelerator exists: Accelerate fixes its precision for
         # the whole process
-        _check_precision(self.precision, device)
+        check_precision(self.precision, device)
         accelerator = make_accelerator(self.precision) if self.accelerate else None
         return device, accelerator
 
@@ -282,159 +274,107 @@ class Trainer:
 
     def _built_with(self):
         """The fitted model's values of the parameters a continued fit keeps."""
-        net = self.net_
-        built = {name: getattr(net, f"module__{name}") for name in NETWORK_PARAMETERS}
-        built["precision"] = net.precision
-        built["optimizer"] = next(
-            name
-            for name, (optimizer, _) in OPTIMIZERS.items()
-            if optimizer is net.optimizer
-        )
-        return built
+        return built_with(self.net_)
 
-    def fit_ids(
-        self,
-        ids,
-        y,
-        classes,
-        sample_weight,
-        n_tokens,
-        device,
-        make_embeddings=None,
-        other_attributes=(),
-        counts=None,
-        incremental=False,
-        accelerator=None,
-    ):
-        """Train the network on token ids and set the fitted attributes.
+    def train(self, run, other_attributes=()):
+        """Train the network on ``run``, whose data are token ids, and set the
+        fitted attributes, with ``other_attributes`` ((name, value) pairs).
 
-        ``make_embeddings``, given a ``RandomState``, returns initial
-        embedding weights and the share of the vocabulary they cover.
-        ``counts``, whole-text token counts, feed the bag of words when given.
-        With ``incremental``, train one epoch, without early stopping or a
-        learning-rate schedule, continuing the network if there is one.
-        ``accelerator``, when given, trains through Accelerate.
-        ``other_attributes`` are (name, value) pairs set along with the
-        network's.
         A continued fit trains a copy of the fitted net, so that a failed or
         interrupted fit leaves the fitted one as it was.
         """
-        y_index = np.searchsorted(classes, y)
+        y_index = np.searchsorted(run.classes, run.y)
         weights = training_weights(
-            y, sample_weight, self.class_weight, classes, rescale=not incremental
+            run.y,
+            run.sample_weight,
+            self.class_weight,
+            run.classes,
+            rescale=not run.partial,
         )
-        continuing = self._continues_training() or (
-            incremental and hasattr(self, "net_")
-        )
-        seed = shared_seed(_draw_seed(self.random_state), accelerator)
-        if incremental and continuing:
-            # each chunk shuffled anew, yet reproducibly
-            seed = (seed + len(self.history_)) % np.iinfo(np.int32).max
-        early_stopping = not incremental and self._uses_early_stopping(
-            y_index, len(classes)
+        seed = self._seed(run)
+        early_stopping = not run.partial and self._uses_early_stopping(
+            y_index, len(run.classes)
         )
         embeddings, coverage = None, None
-        if make_embeddings is not None and not continuing:
-            embeddings, coverage = make_embeddings(np.random.RandomState(seed))
-        with seeded_generators(seed, device):
+        if run.make_embeddings is not None and not run.continuing:
+            embeddings, coverage = run.make_embeddings(np.random.RandomState(seed))
+        if run.continuing:
+            coverage = getattr(self, "pretrained_coverage_", None)
+        with seeded_generators(seed, run.device):
             train, valid = self._split(
-                ids, counts, y_index, weights, len(classes), seed, early_stopping
+                run.data,
+                run.counts,
+                y_index,
+                weights,
+                len(run.classes),
+                seed,
+                early_stopping,
             )
-            if accelerator is not None:
-                check_batches_for_processes(len(train), self.batch_size, accelerator)
-            callbacks = self.callbacks(early_stopping, schedule=not incremental)
-            run = (train, valid, callbacks, device, accelerator, seed, incremental)
-            if continuing:
-                net = self._train_continued(*run)
-                coverage = getattr(self, "pretrained_coverage_", None)
-            else:
-                self._check_network_fits(n_tokens, len(classes), device)
-                net = self._train_new(*run, n_tokens, len(classes), embeddings)
-            if incremental:
-                net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
-        previous = self.history_ if continuing else []
-        n_rows_before = len(self.net_.history) if continuing else 0
-        interrupted_in = _keep_result(net, previous, n_rows_before, early_stopping)
-        for name, value in other_attributes:
-            setattr(self, name, value)
-        rows = net.history[n_rows_before:]
-        self.set_fitted(
-            net,
-            classes,
-            n_tokens,
-            previous + _history_rows(rows, len(previous)),
-            _best_epoch(rows, len(previous)) if early_stopping else None,
-            coverage,
-        )
-        if interrupted_in is not None:
-            raise InterruptedAfterEpochs(
-                f"fit was interrupted in epoch {interrupted_in}; the estimator "
-                f"is fitted with the weights of epoch "
-                f"{self.best_epoch_ or self.n_epochs_}, and warm_start=True "
-                "continues from there."
-            )
+            net = self._train_net(run, train, valid, seed, early_stopping, embeddings)
+        self._take_result(net, run, early_stopping, coverage, other_attributes)
         return self
 
-    def _train_continued(
-        self, train, valid, callbacks, device, accelerator, seed, incremental
-    ):
+    def _seed(self, run):
+        seed = shared_seed(_draw_seed(self.random_state), run.accelerator)
+        if run.partial and run.continuing:
+            # each chunk shuffled anew, yet reproducibly
+            seed = (seed + len(self.history_)) % np.iinfo(np.int32).max
+        return seed
+
+    def _train_net(self, run, train, valid, seed, early_stopping, embeddings):
+        """The net trained on ``train``: a copy of the fitted one, or a new one."""
+        if run.accelerator is not None:
+            check_batches_for_processes(len(train), self.batch_size, run.accelerator)
+        callbacks = training_callbacks(
+            self.settings, early_stopping, schedule=not run.partial
+        )
+        if run.continuing:
+            net = self._train_continued(run, train, valid, callbacks, seed)
+        else:
+            n_classes = len(run.classes)
+            check_network_fits(self.settings, run.n_tokens, n_classes, run.device)
+            net = build_net(
+                self.settings,
+                run.n_tokens,
+                n_classes,
+                run.device,
+                valid,
+                callbacks,
+                run.accelerator,
+            )
+            net.initialize()
+            share_shuffles(net, run.accelerator, seed)
+            if embeddings is not None:
+                net.module_.set_embeddings(embeddings)
+            _train_detached(net, train, epochs=1 if run.partial else None)
+        if run.partial:
+            net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
+        return net
+
+    def _train_continued(self, run, train, valid, callbacks, seed):
         """Train a copy of the fitted net: the fitted one stays as it is until
         the estimator takes over the new one, whatever stops this fit."""
         net = copy.deepcopy(self.net_)
-        if accelerator is None and torch.device(net.device) != torch.device(device):
-            net.move_to(device)
-        self._configure_continued_net(
-            net, callbacks, valid, accelerator, seed, incremental
-        )
-        try:
-            net.partial_fit(train, None, epochs=1 if incremental else self.max_epochs)
-        finally:
-            detach_accelerator(net)
-        return net
-
-    def _train_new(
-        self,
-        train,
-        valid,
-        callbacks,
-        device,
-        accelerator,
-        seed,
-        incremental,
-        n_tokens,
-        n_classes,
-        embeddings,
-    ):
-        net = self.build_net(n_tokens, n_classes, device, valid, callbacks, accelerator)
-        net.initialize()
-        share_shuffles(net, accelerator, seed)
-        if embeddings is not None:
-            net.module_.set_embeddings(embeddings)
-        try:
-            net.partial_fit(train, None, epochs=1 if incremental else None)
-        finally:
-            detach_accelerator(net)
-        return net
-
-    def _configure_continued_net(
-        self, net, callbacks, valid, accelerator, seed, incremental
-    ):
-        """Set up a fitted net to train on, with this fit's training settings."""
-        self._set_training_rates(net, incremental)
+        if run.accelerator is None and not _on_device(net, run.device):
+            net.move_to(run.device)
+        self._set_training_rates(net, run.partial)
         net.set_params(verbose=self.verbose)
-        if accelerator is not None:
-            net.attach(accelerator)
+        if run.accelerator is not None:
+            net.attach(run.accelerator)
             # set_params refuses iterator parameters on an initialized net;
             # skorch reads them from these attributes
-            for name, value in self._per_process_params(accelerator).items():
+            params = per_process_params(self.settings, run.accelerator)
+            for name, value in params.items():
                 setattr(net, name, value)
         net.callbacks = callbacks
         net.initialize_callbacks()
-        net.train_split = _fixed_split(valid)
+        net.train_split = fixed_split(valid)
         net.batch_size = self.batch_size
-        share_shuffles(net, accelerator, seed)
+        share_shuffles(net, run.accelerator, seed)
+        _train_detached(net, train, epochs=1 if run.partial else self.max_epochs)
+        return net
 
-    def _set_training_rates(self, net, incremental):
+    def _set_training_rates(self, net, partial):
         """The optimizer's rates and weight decay for a continued fit."""
         bag = net.module_.bag
         changed = net.lr != self.lr
@@ -446,7 +386,7 @@ class Trainer:
                 group["lr"] = group["initial_lr"] = self.lr * (
                     net.bag_lr_factor if is_bag else 1
                 )
-            elif incremental or self.lr_schedule == "cosine":
+            elif partial or self.lr_schedule == "cosine":
                 # partial_fit trains at the initial rates; a cosine fit
                 # anneals anew from them, not from ~0
                 group["lr"] = group.get("initial_lr", group["lr"])
@@ -454,59 +394,29 @@ class Trainer:
         net.lr = self.lr
         net.optimizer__weight_decay = self.weight_decay
 
-    def _check_network_fits(self, n_tokens, n_classes, device):
-        """Refuse sizes whose training state cannot fit in the device's memory."""
-        memory = device_memory(device)
-        if memory is None:
-            return
-
-        def bytes_to_train(n_tokens):
-            n_weights = count_weights(
-                n_tokens,
-                n_classes,
-                embedding_dim=self.embedding_dim,
-                hidden_size=self.hidden_size,
-                num_layers=self.num_layers,
-                cell=self.cell,
-                bidirectional=self.bidirectional,
-                pooling=self.pooling,
-                bag_of_words=self.bag_of_words,
+    def _take_result(self, net, run, early_stopping, coverage, other_attributes):
+        """Set the fitted attributes from the trained ``net``; after an
+        interrupt that kept epochs, say so by raising InterruptedAfterEpochs."""
+        previous = self.history_ if run.continuing else []
+        n_rows_before = len(self.net_.history) if run.continuing else 0
+        interrupted_in = _keep_result(net, previous, n_rows_before, early_stopping)
+        for name, value in other_attributes:
+            setattr(self, name, value)
+        rows = net.history[n_rows_before:]
+        history = previous + _history_rows(rows, len(previous))
+        best_epoch = _best_epoch(rows, len(previous)) if early_stopping else None
+        vars(self).update(
+            network_attributes(
+                net, run.classes, run.n_tokens, history, best_epoch, coverage
             )
-            # float32 weights, their gradients, and the optimizer's state
-            return 4 * n_weights * (2 + OPTIMIZER_SLOTS[self.optimizer]), n_weights
-
-        needed, n_weights = bytes_to_train(n_tokens)
-        if needed <= memory:
-            return
-        # the weights grow linearly with the id space
-        fixed, _ = bytes_to_train(0)
-        per_token = bytes_to_train(1)[0] - fixed
-        largest = (memory - fixed) // per_token - 1
-        ids_room = (
-            f"ids up to {largest:,} would fit"
-            if largest > UNKNOWN_ID
-            else "no id space fits"
         )
-        raise ValueError(
-            f"The network is too large to train: embedding_dim="
-            f"{self.embedding_dim}, hidden_size={self.hidden_size} and "
-            f"num_layers={self.num_layers} over an id space of {n_tokens:,} "
-            f"tokens (ids 0 to {n_tokens - 1:,}) make {n_weights:.3g} weights, "
-            f"whose training needs at least {needed / 2**30:,.4g} GiB (weights, "
-            f"gradients and {self.optimizer} state), more than the "
-            f"{memory / 2**30:,.4g} GiB of device {device!r}; at these sizes "
-            f"{ids_room}. Lower the sizes, max_features or the token ids."
-        )
-
-    def set_fitted(self, net, classes, n_tokens, history, best_epoch, coverage):
-        """Set the network's fitted attributes, all in one place."""
-        self.net_ = net
-        self.classes_ = classes
-        self.n_tokens_ = n_tokens
-        self.history_ = history
-        self.n_epochs_ = len(history)
-        self.best_epoch_ = best_epoch
-        self.pretrained_coverage_ = coverage
+        if interrupted_in is not None:
+            raise InterruptedAfterEpochs(
+                f"fit was interrupted in epoch {interrupted_in}; the estimator "
+                f"is fitted with the weights of epoch "
+                f"{self.best_epoch_ or self.n_epochs_}, and warm_start=True "
+                "continues from there."
+            )
 
     def _uses_early_stopping(self, y_index, n_classes):
         """Whether this fit stops early.
@@ -527,9 +437,6 @@ class Trainer:
 
     def _n_validation(self, n_samples):
         return int(np.ceil(self.validation_fraction * n_samples))
-
-    def _continues_training(self):
-        return self.warm_start and hasattr(self, "net_")
 
     def _split(self, ids, counts, y_index, weights, n_classes, seed, early_stopping):
         if not early_stopping:
@@ -566,180 +473,6 @@ class Trainer:
             for index in (train_index, valid_index)
         )
 
-    def build_net(
-        self, n_tokens, n_classes, device, valid, callbacks, accelerator=None
-    ):
-        optimizer, optimizer_defaults = OPTIMIZERS[self.optimizer]
-        optimizer_params = {
-            f"optimizer__{name}": value for name, value in optimizer_defaults.items()
-        }
-        pin_memory = device.startswith("cuda")
-        net_class, precision, accelerate_params = RNNNet, self.precision, {}
-        if accelerator is not None:
-            # Accelerate runs the mixed precision itself.
-            net_class, precision = AcceleratedRNNNet, "float32"
-            accelerate_params = {
-                "accelerator": accelerator,
-                # unwrapped by detach_accelerator, after early stopping
-                "unwrap_after_train": False,
-                **self._per_process_params(accelerator),
-            }
-        return net_class(
-            module=RNNModule,
-            module__n_tokens=n_tokens,
-            module__n_classes=n_classes,
-            module__embedding_dim=self.embedding_dim,
-            module__hidden_size=self.hidden_size,
-            module__num_layers=self.num_layers,
-            module__cell=self.cell,
-            module__bidirectional=self.bidirectional,
-            module__dropout=self.dropout,
-            module__embedding_dropout=self.embedding_dropout,
-            module__freeze_embeddings=self.freeze_embeddings,
-            module__pooling=self.pooling,
-            module__bag_of_words=self.bag_of_words,
-            optimizer=optimizer,
-            lr=self.lr,
-            optimizer__weight_decay=self.weight_decay,
-            bag_lr_factor=BAG_LR_FACTOR,
-            **optimizer_params,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            iterator_train=BatchIterator,
-            iterator_train__shuffle=True,
-            iterator_train__pin_memory=pin_memory,
-            iterator_valid=BatchIterator,
-            iterator_valid__pin_memory=pin_memory,
-            train_split=_fixed_split(valid),
-            classes=list(range(n_classes)),
-            callbacks=callbacks,
-            device=device,
-            precision=precision,
-            verbose=self.verbose,
-            **accelerate_params,
-        )
-
-    def _per_process_params(self, accelerator):
-        """Net parameters that depend on this process of a distributed fit.
-
-        Each process trains on its shard of the batches, and only the main
-        one prints the epoch log (AccelerateMixin's own sink would print
-        whatever ``verbose`` says).
-        """
-        return {
-            "iterator_train__num_shards": accelerator.num_processes,
-            "iterator_train__shard_index": accelerator.process_index,
-            "callbacks__print_log__sink": (
-                print_on_main_process if self.verbose else discard
-            ),
-        }
-
-    def callbacks(self, early_stopping, schedule=True):
-        callbacks = []
-        if self.clip_grad_norm is not None:
-            callbacks.append(
-                ("gradient_clipping", GradientClipping(self.clip_grad_norm))
-            )
-        monitor = "valid_loss" if early_stopping else "train_loss"
-        if schedule and self.lr_schedule != "constant":
-            callbacks.append(("lr_schedule", self._lr_scheduler(monitor)))
-        if self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
-        if early_stopping:
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor=monitor,
-                        patience=self.n_iter_no_change,
-                        load_best=True,
-                        sink=print if self.verbose else discard,
-                    ),
-                )
-            )
-        return callbacks
-
-    def _lr_scheduler(self, monitor):
-        if self.lr_schedule == "plateau":
-            return LRScheduler(
-                policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
-                monitor=monitor,
-                event_name="lr",
-                factor=PLATEAU_FACTOR,
-                patience=PLATEAU_PATIENCE,
-            )
-        return LRScheduler(
-            policy=torch.optim.lr_scheduler.CosineAnnealingLR,
-            event_name="lr",
-            T_max=self.max_epochs,
-            # a continued fit anneals anew from the initial rate
-            last_epoch=-1,
-        )
-
-    def _check_targets(self, y, n_samples, sample_weight):
-        """Validate ``y`` and ``sample_weight``; return them and the classes."""
-        y = check_labels(y, n_samples)
-        if self._continues_training():
-            classes = self.classes_
-            unseen = np.setdiff1d(y, classes)
-            if unseen.size:
-                raise ValueError(
-                    f"warm_start=True continues a fit made with classes "
-                    f"{classes.tolist()}, but y holds new labels {unseen.tolist()}."
-                )
-        else:
-            classes = np.unique(y)
-            if len(classes) < 2:
-                raise ValueError(
-                    f"y holds a single class ({classes[0]!r}); a classifier needs "
-                    "at least 2 classes."
-                )
-        return y, classes, check_sample_weight(sample_weight, n_samples)
-
-    def _check_chunk_targets(self, y, n_samples, classes, sample_weight):
-        """Validate a chunk's ``y`` for ``partial_fit``; return the classes."""
-        if self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' needs the labels of all the data, which "
-                "partial_fit never sees at once. Compute the weights beforehand, "
-                "e.g. with sklearn.utils.class_weight.compute_class_weight, and "
-                "pass them as a dict."
-            )
-        if classes is None:
-            if not hasattr(self, "classes_"):
-                raise ValueError(
-                    "classes must be given in the first call to partial_fit: "
-                    "every label of the whole data, as a chunk may lack some."
-                )
-            classes = self.classes_
-        else:
-            # looked at as given: numpy would turn ["neg", 1] into strings
-            check_labels_present_and_comparable(
-                np.asarray(classes, dtype=object).ravel(), "classes"
-            )
-            given = np.asarray(classes)
-            check_labels_present_and_comparable(given.ravel(), "classes")
-            check_classification_targets(given)
-            classes = np.unique(given)
-            if len(classes) < 2:
-                raise ValueError(
-                    f"classes holds {len(classes)} label(s); a classifier needs at "
-                    "least 2 classes."
-                )
-            if hasattr(self, "classes_") and not np.array_equal(classes, self.classes_):
-                raise ValueError(
-                    f"classes={classes.tolist()} differs from the classes "
-                    f"{self.classes_.tolist()} the model was trained with."
-                )
-        y = check_labels(y, n_samples)
-        unknown = np.setdiff1d(y, classes)
-        if unknown.size:
-            raise ValueError(
-                f"y holds labels that are not in classes {classes.tolist()}: "
-                f"{unknown.tolist()}."
-            )
-        return y, classes, check_sample_weight(sample_weight, n_samples)
-
 
 class TextTrainer(Trainer):
     """One fit of a recurrent classifier on raw texts: vectorizer, pretrained
@@ -748,28 +481,23 @@ class TextTrainer(Trainer):
     def fit(self, X, y, sample_weight):
         """``RNNTextClassifier.fit``'s work: texts, targets and weights checked,
         the vectorizer fitted (or the fitted one read), then training."""
-        checked = self._checked(X, y, None, sample_weight, False, check_texts)
-        return self._fit_texts(*checked)
+        return self._fit_texts(
+            self._start(X, y, None, sample_weight, False, check_texts)
+        )
 
     def partial_fit(self, X, y, classes, sample_weight):
         """``RNNTextClassifier.partial_fit``'s work: one epoch on one chunk."""
-        checked = self._checked(X, y, classes, sample_weight, True, check_texts)
-        return self._fit_texts(*checked, incremental=True)
+        return self._fit_texts(
+            self._start(X, y, classes, sample_weight, True, check_texts)
+        )
 
-    def _fit_texts(
-        self,
-        texts,
-        y,
-        classes,
-        sample_weight,
-        device,
-        accelerator,
-        continuing,
-        incremental=False,
-    ):
+    def _fit_texts(self, run):
+        continuing = run.continuing
         vectorizer = self.vectorizer_ if continuing else self.new_vectorizer()
         with_counts = self._reads_whole_texts() if continuing else self.bag_of_words
-        ids, counts = encode(vectorizer, texts, fit=not continuing, counts=with_counts)
+        ids, counts = encode(
+            vectorizer, run.data, fit=not continuing, counts=with_counts
+        )
         if continuing:
             n_tokens = self.n_tokens_
         else:
@@ -777,19 +505,14 @@ class TextTrainer(Trainer):
         make_embeddings = None
         if self.embeddings is not None:
             make_embeddings = partial(self._pretrained_embeddings, vectorizer)
-        return self.fit_ids(
-            ids,
-            y,
-            classes,
-            sample_weight,
-            n_tokens,
-            device,
-            make_embeddings,
-            other_attributes=[("vectorizer_", vectorizer)],
+        run = replace(
+            run,
+            data=ids,
             counts=counts,
-            incremental=incremental,
-            accelerator=accelerator,
+            n_tokens=n_tokens,
+            make_embeddings=make_embeddings,
         )
+        return self.train(run, other_attributes=[("vectorizer_", vectorizer)])
 
     def _built_with(self):
         return {
@@ -868,37 +591,6 @@ class TextTrainer(Trainer):
         return matrix, float(found.mean())
 
 
-class InterruptedAfterEpochs(KeyboardInterrupt):
-    """An interrupted fit that kept its completed epochs: the estimator is fitted."""
-
-
-# Parameters that shape the network, as RNNModule takes them: fixed once
-# fitted, so a continued fit cannot apply a change.
-NETWORK_PARAMETERS = (
-    "embedding_dim",
-    "hidden_size",
-    "num_layers",
-    "cell",
-    "bidirectional",
-    "dropout",
-    "embedding_dropout",
-    "freeze_embeddings",
-    "pooling",
-    "bag_of_words",
-)
-# The parameters that decide what a text's tokens are.
-TOKENIZING_PARAMETERS = ("lowercase", "token_pattern", "tokenizer", "analyzer")
-
-
-def _check_precision(precision, device):
-    if precision != "float32" and torch.device(device).type != "cuda":
-        raise ValueError(
-            f"precision={precision!r} needs a CUDA device, but training would run "
-            f"on {device!r}: PyTorch's CPU kernels for recurrent layers have no "
-            "mixed precision. Use precision='float32' on the CPU."
-        )
-
-
 def text_inputs(vectorizer, net, texts):
     """The ids of ``texts`` for ``net``, with their whole-text counts when its
     bag of words reads them."""
@@ -910,15 +602,35 @@ def unknown_beyond(ids, n_tokens):
     return np.where(ids < n_tokens, ids, UNKNOWN_ID)
 
 
+def network_attributes(net, classes, n_tokens, history, best_epoch, coverage):
+    """The fitted attributes of a trained or restored network, by name."""
+    return {
+        "net_": net,
+        "classes_": classes,
+        "n_tokens_": n_tokens,
+        "history_": history,
+        "n_epochs_": len(history),
+        "best_epoch_": best_epoch,
+        "pretrained_coverage_": coverage,
+    }
+
+
 def _draw_seed(random_state):
     if random_state is None:
         return int(np.random.SeedSequence().generate_state(1)[0])
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def _fixed_split(valid):
-    """A skorch ``train_split`` returning our own validation set, or None."""
-    return None if valid is None else predefined_split(valid)
+def _on_device(net, device):
+    return torch.device(net.device) == torch.device(device)
+
+
+def _train_detached(net, train, epochs):
+    """Train ``net``, then detach any accelerator, whatever stops it."""
+    try:
+        net.partial_fit(train, None, epochs=epochs)
+    finally:
+        detach_accelerator(net)
 
 
 def _keep_result(net, previous, n_rows_before, early_stopping):
@@ -928,12 +640,12 @@ def _keep_result(net, previous, n_rows_before, early_stopping):
     if getattr(net, "interrupted_", False):
         # over all fits, counted before the unfinished epoch's row goes
         interrupted_in = len(previous) + len(net.history) - n_rows_before
-        if not _roll_back_to_last_completed_epoch(net, n_rows_before, early_stopping):
+        if not net.roll_back_to_last_completed_epoch(n_rows_before, early_stopping):
             raise KeyboardInterrupt(
                 f"fit was interrupted in epoch {interrupted_in}, before any "
                 "epoch of this fit ended; the estimator is as it was."
             )
-    _forget_training_data(net)
+    net.forget_training_data()
     return interrupted_in
 
 
@@ -954,32 +666,3 @@ def _best_epoch(rows, n_earlier):
         if row.get("valid_loss_best")
     ]
     return best[-1] if best else None
-
-
-def _roll_back_to_last_completed_epoch(net, n_rows_before, early_stopping):
-    """After an interrupt, go back to the end of the last completed epoch.
-
-    Returns False when no epoch of this fit was completed. With early
-    stopping, skorch has already restored the best epoch's weights.
-    """
-    if net.epoch_weights_ is None or net.epoch_weights_[0] <= n_rows_before:
-        return False
-    n_rows, weights = net.epoch_weights_
-    del net.history[n_rows:]
-    if not early_stopping:
-        net.module_.load_state_dict(weights)
-    return True
-
-
-def _forget_training_data(net):
-    """Drop what the net holds only for training, so pickles stay small."""
-    net.train_split = None
-    net.epoch_weights_ = None
-    for _, callback in net.callbacks_:
-        if isinstance(callback, EarlyStopping):
-            callback.best_model_weights_ = None
-        elif isinstance(callback, LRScheduler):
-            # The schedule holds the optimizer, which skorch pickles apart from
-            # net_.optimizer_: a second copy of its state. A continued fit
-            # builds a new schedule anyway.
-            callback.lr_scheduler_ = None

@@ -30,7 +30,7 @@ class EncodedTexts(Dataset):
         Class indices.
     sample_weight : ndarray of shape (n_samples,), optional
         Weight of each sample in the loss.
-    counts : scipy.sparse matrix of shape (n_samples, n_ids), optional
+    counts : scipy.sparse matrix of shape (n_samples, n_tokens), optional
         Token counts over each whole text, for the bag of words; without them
         the bag reads ``ids``.
     """
@@ -91,7 +91,6 @@ class _NormalizedBags:
         counts.sum_duplicates()  # sorted, unique ids in each row
         lengths = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
         scale = 1 / np.sqrt(np.maximum(lengths, 1))
-        self.n_ids = counts.shape[1]
         self.indptr = torch.from_numpy(counts.indptr.astype(np.int64))
         self.ids = torch.from_numpy(counts.indices.astype(np.int64))
         self.weights = torch.from_numpy(

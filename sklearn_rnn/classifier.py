@@ -1,40 +1,18 @@
 """Recurrent text classifiers as scikit-learn estimators.
 
 The estimators hold the parameters, their constraints and docs, and short
-``fit``/``partial_fit``/``predict*`` methods; the training engine
-(``_training``) does the work and the network (``_net``) predicts.
+``fit``/``partial_fit``/``predict*`` methods; the parameters they share are
+``_base``'s, the training engine (``_training``) does the work and the
+network (``_net``) predicts.
 """
 
-from numbers import Integral, Real
-
 import numpy as np
-import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import BaseRNNClassifier
 from ._inputs import check_ids, check_texts
-from ._net import PRECISIONS
-from ._param_validation import (
-    BOOLEAN,
-    RANDOM_STATE,
-    InstanceOf,
-    Interval,
-    IsNone,
-    Options,
-    Satisfies,
-    validate_params,
-)
-from ._training import (
-    LR_SCHEDULES,
-    OPTIMIZERS,
-    InterruptedAfterEpochs,
-    TextTrainer,
-    Trainer,
-    text_inputs,
-    unknown_beyond,
-)
-from .embeddings import is_word_vectors
-from .modules import POOLINGS, RNN_CELLS
+from ._param_validation import InstanceOf, IsNone
+from ._training import TextTrainer, Trainer, text_inputs, unknown_beyond
 from .text import (
     UNKNOWN_TOKEN,
     VOCABULARY_CONSTRAINTS,
@@ -43,150 +21,7 @@ from .text import (
 )
 
 
-class _BaseRNNClassifier(ClassifierMixin, BaseEstimator):
-    """Network and training parameters, and fitting through a trainer."""
-
-    _trainer = Trainer
-
-    _parameter_constraints = {
-        "embedding_dim": [Interval(Integral, 1, None)],
-        "hidden_size": [Interval(Integral, 1, None)],
-        "num_layers": [Interval(Integral, 1, None)],
-        "cell": [Options(*RNN_CELLS)],
-        "bidirectional": [BOOLEAN],
-        "dropout": [Interval(Real, 0, 1, "left")],
-        "embedding_dropout": [Interval(Real, 0, 1, "left")],
-        "pooling": [Options(*POOLINGS)],
-        "bag_of_words": [BOOLEAN],
-        "embeddings": [
-            IsNone(),
-            Satisfies(
-                is_word_vectors,
-                "a path to a word2vec or GloVe text file, a dict of token to "
-                "vector, or gensim KeyedVectors",
-            ),
-        ],
-        "freeze_embeddings": [BOOLEAN],
-        "lr": [Interval(Real, 0, None, "neither")],
-        "batch_size": [Interval(Integral, 1, None)],
-        "max_epochs": [Interval(Integral, 1, None)],
-        "optimizer": [Options(*OPTIMIZERS)],
-        "weight_decay": [Interval(Real, 0, None, "left")],
-        "clip_grad_norm": [Interval(Real, 0, None, "neither"), IsNone()],
-        "lr_schedule": [Options(*LR_SCHEDULES)],
-        "early_stopping": [Options("auto"), BOOLEAN],
-        "validation_fraction": [Interval(Real, 0, 1, "neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None)],
-        "class_weight": [
-            Options("balanced"),
-            InstanceOf(dict, "a dict of label to weight"),
-            IsNone(),
-        ],
-        "device": [InstanceOf((str, torch.device), "'auto', 'cpu', 'cuda'")],
-        "precision": [Options(*PRECISIONS)],
-        "accelerate": [BOOLEAN],
-        "random_state": list(RANDOM_STATE),
-        "verbose": [Interval(Integral, 0, None), BOOLEAN],
-        "warm_start": [BOOLEAN],
-    }
-
-    def __init__(
-        self,
-        *,
-        embedding_dim=100,
-        hidden_size=128,
-        num_layers=1,
-        cell="lstm",
-        bidirectional=True,
-        dropout=0.5,
-        embedding_dropout=0.5,
-        pooling="max",
-        bag_of_words=True,
-        embeddings=None,
-        freeze_embeddings=False,
-        lr=1e-3,
-        batch_size=32,
-        max_epochs=20,
-        optimizer="adam",
-        weight_decay=0.0,
-        clip_grad_norm=5.0,
-        lr_schedule="plateau",
-        early_stopping="auto",
-        validation_fraction=0.1,
-        n_iter_no_change=3,
-        class_weight=None,
-        device="auto",
-        precision="float32",
-        accelerate=False,
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-    ):
-        self.embedding_dim = embedding_dim
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.cell = cell
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.embedding_dropout = embedding_dropout
-        self.pooling = pooling
-        self.bag_of_words = bag_of_words
-        self.embeddings = embeddings
-        self.freeze_embeddings = freeze_embeddings
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.clip_grad_norm = clip_grad_norm
-        self.lr_schedule = lr_schedule
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.class_weight = class_weight
-        self.device = device
-        self.precision = precision
-        self.accelerate = accelerate
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-
-    def _train(self, fit, *args):
-        """Run the trainer's ``fit`` method, then take its fitted state.
-
-        The trainer reads the parameters as validated plain values (numpy
-        scalars turned into Python numbers) and leaves the user's values as
-        they were. Its fitted attributes are taken over in one step once
-        ``fit`` returns: an error or an interrupt anywhere before leaves this
-        estimator as it was. An interrupted training that kept completed
-        epochs is taken over too, as its ``KeyboardInterrupt`` says.
-        """
-        fitted = {
-            name: value
-            for name, value in vars(self).items()
-            if name.endswith("_") and not name.startswith("_")
-        }
-        trainer = self._trainer(
-            validate_params(self, self._parameter_constraints), fitted
-        )
-        try:
-            fit(trainer, *args)
-        except InterruptedAfterEpochs:
-            vars(self).update(trainer.fitted_attributes())
-            raise
-        vars(self).update(trainer.fitted_attributes())
-        return self
-
-    def _predict_from_proba(self, proba):
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = self.random_state is None
-        return tags
-
-
-class RNNClassifier(_BaseRNNClassifier):
+class RNNClassifier(BaseRNNClassifier):
     """Recurrent neural network classifier on sequences of token ids.
 
     The id-level half of :class:`RNNTextClassifier`: it takes the output of
@@ -227,7 +62,7 @@ class RNNClassifier(_BaseRNNClassifier):
         network then learns what word counts miss. These weights learn at ten
         times ``lr``, since each token's weights move only on the batches
         that hold the token.
-    embeddings : ndarray of shape (n_ids, embedding_dim) or None, default=None
+    embeddings : ndarray of shape (n_tokens, embedding_dim) or None, default=None
         Initial embedding weights, row ``i`` for token id ``i``; it must have a
         row for every id in the training data. To build one from word vectors
         and a fitted :class:`~sklearn_rnn.TextVectorizer`, or to have it done
@@ -340,10 +175,10 @@ class RNNClassifier(_BaseRNNClassifier):
     """
 
     _parameter_constraints = {
-        **_BaseRNNClassifier._parameter_constraints,  # noqa: SLF001 (extended here)
+        **BaseRNNClassifier._parameter_constraints,  # noqa: SLF001 (extended here)
         "embeddings": [
             IsNone(),
-            InstanceOf(np.ndarray, "an array of shape (n_ids, embedding_dim)"),
+            InstanceOf(np.ndarray, "an array of shape (n_tokens, embedding_dim)"),
         ],
     }
 
@@ -456,7 +291,7 @@ class RNNClassifier(_BaseRNNClassifier):
         return self._predict_from_proba(self.predict_proba(X))
 
 
-class RNNTextClassifier(_BaseRNNClassifier):
+class RNNTextClassifier(BaseRNNClassifier):
     """Recurrent neural network classifier on raw texts.
 
     Fits a :class:`~sklearn_rnn.TextVectorizer` and an RNN (embedding, LSTM,
@@ -661,7 +496,7 @@ class RNNTextClassifier(_BaseRNNClassifier):
             InstanceOf(TextVectorizer, "a fitted TextVectorizer"),
             *VOCABULARY_CONSTRAINTS,
         ],
-        **_BaseRNNClassifier._parameter_constraints,  # noqa: SLF001 (extended here)
+        **BaseRNNClassifier._parameter_constraints,  # noqa: SLF001 (extended here)
     }
 
     def __init__(

@@ -29,8 +29,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._device import resolve_device
+from ._net_builder import build_net, training_callbacks
 from ._param_validation import python_scalar, validate_params
-from ._training import HISTORY_KEYS, TextTrainer, Trainer
+from ._training import HISTORY_KEYS, TextTrainer, Trainer, network_attributes
 from ._version import __version__
 from .classifier import RNNClassifier, RNNTextClassifier
 from .text import FIRST_TOKEN_ID, TextVectorizer, vocabulary_tokens
@@ -884,8 +885,11 @@ def _expected_weights(estimator, network, tensors):
     data, so that sizes far beyond the file's weights allocate nothing.
     """
     _check_sizes(estimator, network, tensors)
-    net = _trainer(estimator).build_net(
-        network["n_tokens"], len(network["classes"]), "cpu", None, []
+    net = build_net(
+        _trainer(estimator).settings,
+        network["n_tokens"],
+        len(network["classes"]),
+        "cpu",
     )
     try:
         with torch.device("meta"):
@@ -931,15 +935,14 @@ def _check_sizes(estimator, network, tensors):
 
 def _restore_network(estimator, network, tensors, device):
     classes, n_tokens = network["classes"], network["n_tokens"]
-    trainer = _trainer(estimator)
-    net = trainer.build_net(
-        n_tokens, len(classes), device, None, trainer.callbacks(False)
-    )
+    settings = _trainer(estimator).settings
+    callbacks = training_callbacks(settings, early_stopping=False)
+    net = build_net(settings, n_tokens, len(classes), device, callbacks=callbacks)
     net.initialize()
     net.module_.load_state_dict(tensors)
     net.module_.flatten_parameters()
     net.module_.eval()
-    trainer.set_fitted(
+    fitted = network_attributes(
         net,
         classes,
         n_tokens,
@@ -947,7 +950,7 @@ def _restore_network(estimator, network, tensors, device):
         network["best_epoch"],
         network["pretrained_coverage"],
     )
-    vars(estimator).update(trainer.fitted_attributes())
+    vars(estimator).update(fitted)
 
 
 def _trainer(estimator):

@@ -273,10 +273,10 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
         Returns
         -------
-        counts : scipy.sparse.csr_matrix of shape (n_texts, n_ids), dtype int64
+        counts : scipy.sparse.csr_matrix of shape (n_texts, n_tokens), dtype int64
             ``counts[i, j]`` is how often the token with id ``j`` occurs in
             text ``i``; column 1 counts the unknown tokens and column 0, the
-            padding, is empty. ``n_ids`` is ``len(vocabulary_) + 2``.
+            padding, is empty. ``n_tokens`` is ``len(vocabulary_) + 2``.
 
         Examples
         --------
@@ -787,8 +787,10 @@ def compile_token_pattern(pattern):
 
 # The parameters that decide how texts become ids; RNNTextClassifier takes
 # them as its own.
-TEXT_PARAMETERS = tuple(TextVectorizer._parameter_constraints)
-VOCABULARY_CONSTRAINTS = TextVectorizer._vocabulary_constraints["vocabulary"]
+TEXT_PARAMETERS = tuple(TextVectorizer._parameter_constraints)  # noqa: SLF001
+VOCABULARY_CONSTRAINTS = TextVectorizer._vocabulary_constraints[  # noqa: SLF001
+    "vocabulary"
+]
 
 
 def encode(vectorizer, texts, fit=False, counts=True):
@@ -800,13 +802,13 @@ def encode(vectorizer, texts, fit=False, counts=True):
     if not counts:
         ids = vectorizer.fit_transform(texts) if fit else vectorizer.transform(texts)
         return ids, None
-    return vectorizer._ids_and_counts(texts, fit=fit)
+    return vectorizer._ids_and_counts(texts, fit=fit)  # noqa: SLF001
 
 
 def tokens_and_ids(vectorizer, X):
     """The tokens a fitted vectorizer reads in each text, and their ids."""
-    tokenized = vectorizer._tokens(X)
-    return tokenized, vectorizer._to_ids(tokenized)
+    tokenized = vectorizer._tokens(X)  # noqa: SLF001
+    return tokenized, vectorizer._to_ids(tokenized)  # noqa: SLF001
 
 
 def vocabulary_tokens(vocabulary):
@@ -819,4 +821,4 @@ def vocabulary_tokens(vocabulary):
         vocabulary = getattr(vocabulary, "vocabulary_", None)
     if vocabulary is None:
         return None
-    return list(TextVectorizer(vocabulary=vocabulary)._fixed_vocabulary())
+    return list(TextVectorizer(vocabulary=vocabulary)._fixed_vocabulary())  # noqa: SLF001

@@ -203,3 +203,12 @@ def test_pickles_from_before_the_distributed_module_find_their_classes():
     assert _net.print_on_main_process is _distributed.print_on_main_process
     with pytest.raises(AttributeError, match="no attribute 'Missing'"):
         _net.Missing  # noqa: B018
+    # as unpickling finds them, in a process that has imported nothing yet
+    program = (
+        "import pickle; "
+        "print(pickle.loads(b'csklearn_rnn._net\\nAcceleratedRNNNet\\n.').__name__)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "AcceleratedRNNNet"

@@ -245,7 +245,12 @@ def test_a_continued_fit_applies_a_changed_rate_decay_and_batch_size(data):
 # The estimator's module and its training engine's
 FIT_MODULES = frozenset(
     sys.modules[name].__file__
-    for name in (RNNTextClassifier.__module__, "sklearn_rnn._training")
+    for name in (
+        RNNTextClassifier.__module__,
+        "sklearn_rnn._training",
+        "sklearn_rnn._net_builder",
+        "sklearn_rnn._inputs",
+    )
 )
 
 

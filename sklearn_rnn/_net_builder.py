@@ -1,0 +1,232 @@
+"""The skorch net an estimator's parameters describe, and what it trains with.
+
+One table turns the estimators' flat parameters into the module's and
+skorch's (``MODULE_PARAMETERS``, read back by :func:`built_with`); the fit
+and the model loader both build nets through :func:`build_net`, so a loaded
+model is the network a fit would have made. ``settings`` is always the
+estimator's validated parameters, as a mapping of plain Python values.
+"""
+
+import torch
+from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+from skorch.helper import predefined_split
+
+from ._device import device_memory
+from ._distributed import AcceleratedRNNNet, print_on_main_process
+from ._net import BAG_LR_FACTOR as NET_BAG_LR_FACTOR
+from ._net import GradientClipping, RNNNet, discard
+from .batching import BatchIterator
+from .modules import RNNModule, count_weights
+from .text import UNKNOWN_ID
+
+# The fused (single-kernel) implementations take a fraction of the time of the
+# default ones (benchmarks/bench_optimizer.py), which matters at a few ms of
+# compute per batch. RMSprop has no fused kernel; its foreach one measured no
+# faster than the default, and is kept as harmless.
+OPTIMIZERS = {
+    "adam": (torch.optim.Adam, {"fused": True}),
+    "adamw": (torch.optim.AdamW, {"fused": True}),
+    "sgd": (torch.optim.SGD, {"momentum": 0.9, "fused": True}),
+    "rmsprop": (torch.optim.RMSprop, {"foreach": True}),
+}
+# Values each optimizer keeps per weight: Adam's two moments, SGD's momentum,
+# RMSprop's running square.
+OPTIMIZER_SLOTS = {"adam": 2, "adamw": 2, "sgd": 1, "rmsprop": 1}
+# Our parameters that RNNModule takes under the same name (skorch's
+# module__NAME): they shape the network, so they are fixed once it is fitted.
+MODULE_PARAMETERS = (
+    "embedding_dim",
+    "hidden_size",
+    "num_layers",
+    "cell",
+    "bidirectional",
+    "dropout",
+    "embedding_dropout",
+    "freeze_embeddings",
+    "pooling",
+    "bag_of_words",
+)
+# Those of them that decide how many weights the module has.
+SIZE_PARAMETERS = (
+    "embedding_dim",
+    "hidden_size",
+    "num_layers",
+    "cell",
+    "bidirectional",
+    "pooling",
+    "bag_of_words",
+)
+LR_SCHEDULES = ("constant", "plateau", "cosine")
+# "plateau" halves the learning rate once the loss has not improved for more
+# than this many epochs in a row (two), leaving the default early stopping
+# (n_iter_no_change=3) an epoch at the lower rate before it gives up.
+PLATEAU_FACTOR = 0.5
+PLATEAU_PATIENCE = 1
+# The bag of words' rate as a multiple of lr; RNNNet's default, kept here so
+# that bench_accuracy --bag-lr-factor can set it for one process.
+BAG_LR_FACTOR = NET_BAG_LR_FACTOR
+
+
+def build_net(
+    settings, n_tokens, n_classes, device, valid=None, callbacks=(), accelerator=None
+):
+    """An uninitialized net for ``n_tokens`` ids and ``n_classes`` classes.
+
+    ``valid`` is the validation set early stopping reads, or None;
+    ``accelerator``, when given, makes the net train through Accelerate.
+    """
+    optimizer, optimizer_defaults = OPTIMIZERS[settings["optimizer"]]
+    pin_memory = device.startswith("cuda")
+    net_class, precision, accelerate_params = RNNNet, settings["precision"], {}
+    if accelerator is not None:
+        # Accelerate runs the mixed precision itself.
+        net_class, precision = AcceleratedRNNNet, "float32"
+        accelerate_params = {
+            "accelerator": accelerator,
+            # unwrapped by detach_accelerator, after early stopping
+            "unwrap_after_train": False,
+            **per_process_params(settings, accelerator),
+        }
+    return net_class(
+        module=RNNModule,
+        module__n_tokens=n_tokens,
+        module__n_classes=n_classes,
+        **{f"module__{name}": settings[name] for name in MODULE_PARAMETERS},
+        optimizer=optimizer,
+        lr=settings["lr"],
+        optimizer__weight_decay=settings["weight_decay"],
+        bag_lr_factor=BAG_LR_FACTOR,
+        **{f"optimizer__{name}": value for name, value in optimizer_defaults.items()},
+        batch_size=settings["batch_size"],
+        max_epochs=settings["max_epochs"],
+        iterator_train=BatchIterator,
+        iterator_train__shuffle=True,
+        iterator_train__pin_memory=pin_memory,
+        iterator_valid=BatchIterator,
+        iterator_valid__pin_memory=pin_memory,
+        train_split=fixed_split(valid),
+        classes=list(range(n_classes)),
+        callbacks=list(callbacks),
+        device=device,
+        precision=precision,
+        verbose=settings["verbose"],
+        **accelerate_params,
+    )
+
+
+def built_with(net):
+    """The values of the parameters a fitted ``net`` was built with and keeps."""
+    built = {name: getattr(net, f"module__{name}") for name in MODULE_PARAMETERS}
+    built["precision"] = net.precision
+    built["optimizer"] = next(
+        name
+        for name, (optimizer, _) in OPTIMIZERS.items()
+        if optimizer is net.optimizer
+    )
+    return built
+
+
+def per_process_params(settings, accelerator):
+    """Net parameters that depend on this process of a distributed fit.
+
+    Each process trains on its shard of the batches, and only the main one
+    prints the epoch log (AccelerateMixin's own sink would print whatever
+    ``verbose`` says).
+    """
+    return {
+        "iterator_train__num_shards": accelerator.num_processes,
+        "iterator_train__shard_index": accelerator.process_index,
+        "callbacks__print_log__sink": (
+            print_on_main_process if settings["verbose"] else discard
+        ),
+    }
+
+
+def fixed_split(valid):
+    """A skorch ``train_split`` returning our own validation set, or None."""
+    return None if valid is None else predefined_split(valid)
+
+
+def training_callbacks(settings, early_stopping, schedule=True):
+    """The callbacks of one fit: clipping, the rate schedule (unless not
+    ``schedule``), a progress bar at ``verbose >= 2``, and early stopping."""
+    callbacks = []
+    if settings["clip_grad_norm"] is not None:
+        clipping = GradientClipping(settings["clip_grad_norm"])
+        callbacks.append(("gradient_clipping", clipping))
+    monitor = "valid_loss" if early_stopping else "train_loss"
+    if schedule and settings["lr_schedule"] != "constant":
+        callbacks.append(("lr_schedule", _lr_scheduler(settings, monitor)))
+    if settings["verbose"] >= 2:
+        callbacks.append(("progress_bar", ProgressBar()))
+    if early_stopping:
+        stopping = EarlyStopping(
+            monitor=monitor,
+            patience=settings["n_iter_no_change"],
+            load_best=True,
+            sink=print if settings["verbose"] else discard,
+        )
+        callbacks.append(("early_stopping", stopping))
+    return callbacks
+
+
+def _lr_scheduler(settings, monitor):
+    if settings["lr_schedule"] == "plateau":
+        return LRScheduler(
+            policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
+            monitor=monitor,
+            event_name="lr",
+            factor=PLATEAU_FACTOR,
+            patience=PLATEAU_PATIENCE,
+        )
+    return LRScheduler(
+        policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+        event_name="lr",
+        T_max=settings["max_epochs"],
+        # a continued fit anneals anew from the initial rate
+        last_epoch=-1,
+    )
+
+
+def check_network_fits(settings, n_tokens, n_classes, device):
+    """Refuse sizes whose training state cannot fit in the device's memory.
+
+    Weights, gradients and the optimizer's state are counted, in float32; a
+    device whose memory cannot be told refuses nothing.
+    """
+    memory = device_memory(device)
+    if memory is None:
+        return
+    needed, n_weights = _bytes_to_train(settings, n_tokens, n_classes)
+    if needed <= memory:
+        return
+    # the weights grow linearly with the id space
+    fixed, _ = _bytes_to_train(settings, 0, n_classes)
+    per_token = _bytes_to_train(settings, 1, n_classes)[0] - fixed
+    largest = (memory - fixed) // per_token - 1
+    ids_room = (
+        f"ids up to {largest:,} would fit"
+        if largest > UNKNOWN_ID
+        else "no id space fits"
+    )
+    raise ValueError(
+        f"The network is too large to train: embedding_dim="
+        f"{settings['embedding_dim']}, hidden_size={settings['hidden_size']} and "
+        f"num_layers={settings['num_layers']} over an id space of {n_tokens:,} "
+        f"tokens (ids 0 to {n_tokens - 1:,}) make {n_weights:.3g} weights, "
+        f"whose training needs at least {needed / 2**30:,.4g} GiB (weights, "
+        f"gradients and {settings['optimizer']} state), more than the "
+        f"{memory / 2**30:,.4g} GiB of device {device!r}; at these sizes "
+        f"{ids_room}. Lower the sizes, max_features or the token ids."
+    )
+
+
+def _bytes_to_train(settings, n_tokens, n_classes):
+    """Bytes of float32 weights, gradients and optimizer state, and the
+    number of weights."""
+    n_weights = count_weights(
+        n_tokens,
+        n_classes,
+        **{name: settings[name] for name in SIZE_PARAMETERS},
+    )
+    return 4 * n_weights * (2 + OPTIMIZER_SLOTS[settings["optimizer"]]), n_weights
