@@ -1,34 +1,36 @@
 """Saving and loading fitted models without pickle: JSON and safetensors.
 
-A model file is one safetensors file: the network's weights as tensors, and in
-the header's metadata a JSON description of the model (its class, parameters,
-classes, vocabulary, training history, and the versions that wrote it), with
-a SHA-256 digest of the description and of every tensor. Loading checks the
-digest, then every field of the description and every tensor's name, dtype
-and shape, before it builds anything: it never unpickles, never runs code
-from the file, and a small file cannot make it allocate much memory.
+A model file is one safetensors file: the network's weights as tensors, and a
+JSON description of the model (its class, parameters, classes, vocabulary,
+training history, and the versions that wrote it); ``_model_file`` writes and
+reads that container, with its digest. This module describes a fitted model,
+and on loading checks every field of the description and every tensor's
+name, dtype and shape before it builds anything: it never unpickles, never
+runs code from the file, and a small file cannot make it allocate much
+memory.
 """
 
-import errno
-import hashlib
-import json
 import os
 import re
-import reprlib
-import secrets
-import stat
-from contextlib import contextmanager, suppress
 from numbers import Integral
 
 import numpy as np
 import sklearn
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save as safetensors_bytes
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._device import resolve_device
+from ._json_values import (
+    json_array,
+    json_int,
+    json_number,
+    json_object,
+    json_str,
+    json_type,
+    short_repr,
+)
+from ._model_file import invalid_description, read_model_file, write_model_file
 from ._net_builder import build_net, training_callbacks
 from ._param_validation import python_scalar, validate_params
 from ._training import HISTORY_KEYS, TextTrainer, Trainer, network_attributes
@@ -36,31 +38,27 @@ from ._version import __version__
 from .classifier import RNNClassifier, RNNTextClassifier
 from .text import FIRST_TOKEN_ID, TextVectorizer, vocabulary_tokens
 
-FORMAT = "sklearn-rnn"
-# Format 2 adds the digest; files of format 1 have none, and still load.
-FORMAT_VERSION = 2
-FIRST_VERSION_WITH_DIGEST = 2
-DIGEST_KEY = "sha256"
-METADATA_KEYS = ("format", "format_version", "model", DIGEST_KEY)
 ESTIMATORS = {
     cls.__name__: cls for cls in (RNNTextClassifier, RNNClassifier, TextVectorizer)
 }
 # Parameters added since format 1 began, with the value that gives the model a
 # file written before them was trained as; their new defaults may differ.
 BEFORE_PARAMETER_EXISTED = {"bag_of_words": False}
-# The deepest the description nests objects and arrays: a pipeline's step,
-# its estimator, its parameters, a class_weight, its labels and their values.
-MAX_DESCRIPTION_DEPTH = 8
-# Every int the description holds fits in 64 bits (uint64 labels included).
-MAX_ABS_INT = 2**64 - 1
 # A str dtype may pad the class labels beyond the longest one, as long as the
 # array of labels holds at most this many characters (4 MB).
 MAX_PADDED_LABEL_CHARS = 2**20
 LABEL_DTYPE = re.compile(r"[<>|=]?(?:b1|[iu][1248]|f[248]|U[0-9]{1,9})")
-PARTIAL_PREFIX = ".sklearn-rnn-"
-PARTIAL_SUFFIX = ".partial"
-# What fsync answers on a folder where the file system cannot sync one.
-SYNC_UNSUPPORTED = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF}
+# A label dtype's kind: the Python type its described values must have.
+LABEL_TYPES = {
+    "b": (bool, "a bool"),
+    "i": (int, "an int"),
+    "u": (int, "an int"),
+    "f": (int | float, "a number"),
+    "U": (str, "a str"),
+}
+# The fields of a description's envelope and of a network's fitted state.
+ENVELOPE = ("library_version", "torch_version", "sklearn_version", "kind")
+FITTED = ("classes", "n_tokens", "history", "best_epoch", "pretrained_coverage")
 
 
 def save_model(model, path):
@@ -101,13 +99,7 @@ def save_model(model, path):
     """
     description, tensors = _describe_model(model)
     _check_finite_weights(tensors)
-    metadata = {
-        "format": FORMAT,
-        "format_version": str(FORMAT_VERSION),
-        "model": _description_json(description),
-    }
-    metadata[DIGEST_KEY] = _digest(metadata, tensors)
-    _write_atomically(os.fspath(path), safetensors_bytes(tensors, metadata))
+    write_model_file(path, description, tensors)
 
 
 def load_model(path, device="cpu"):
@@ -144,17 +136,11 @@ def load_model(path, device="cpu"):
         If there is no file at ``path``.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No model file at {path!r}.")
-    metadata, tensors = _read_file(path)
-    _check_digest(metadata, tensors, path)
+    description, tensors = read_model_file(path)
     try:
-        description = _parse_description(metadata["model"])
         model, estimator, network = _read_description(description)
     except ValueError as error:
-        raise ValueError(
-            f"{path!r} has an invalid model description: {error}"
-        ) from None
+        raise invalid_description(path, error) from None
     try:
         _check_weights(estimator, network, tensors)
     except ValueError as error:
@@ -314,9 +300,6 @@ def _weights(estimator):
     }
 
 
-# --- writing -------------------------------------------------------------------
-
-
 def _check_finite_weights(tensors):
     for name, tensor in tensors.items():
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
@@ -327,269 +310,7 @@ def _check_finite_weights(tensors):
             )
 
 
-def _description_json(description):
-    try:
-        return json.dumps(description, allow_nan=False)
-    except ValueError:
-        where = _non_finite_field(description, "model")
-        raise ValueError(
-            f"save_model cannot store the model: its {where} is NaN or infinite."
-        ) from None
-
-
-def _non_finite_field(value, where):
-    """Where in ``value`` a NaN or an infinity is, or None."""
-    if isinstance(value, float) and not np.isfinite(value):
-        return where
-    if isinstance(value, dict):
-        children = ((f"{where}.{key}", item) for key, item in value.items())
-    elif isinstance(value, list | tuple):
-        children = ((f"{where}[{i}]", item) for i, item in enumerate(value))
-    else:
-        return None
-    for child_where, child in children:
-        found = _non_finite_field(child, child_where)
-        if found is not None:
-            return found
-    return None
-
-
-def _digest(metadata, tensors):
-    """SHA-256 of the model's metadata and of every tensor, as hex.
-
-    The metadata count by their format, format version and description;
-    the tensors, in the order of their names, by name, dtype, shape and
-    bytes. The layout goes first, so no two files share the bytes hashed.
-    """
-    layout = {
-        "metadata": [metadata[key] for key in ("format", "format_version", "model")],
-        "tensors": [
-            [name, str(tensors[name].dtype), list(tensors[name].shape)]
-            for name in sorted(tensors)
-        ],
-    }
-    digest = hashlib.sha256(json.dumps(layout).encode())
-    for name in sorted(tensors):
-        flat = tensors[name].detach().to("cpu").contiguous().reshape(-1)
-        digest.update(flat.view(torch.uint8).numpy())
-    return digest.hexdigest()
-
-
-def _write_atomically(path, content):
-    """Write ``content`` to ``path`` whole or not at all.
-
-    The bytes go to a new file in the same folder, synced to the disk before
-    it is renamed over ``path``, so that neither a failure nor a crash can
-    leave a part of a file at ``path``.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    kept_mode = _mode_of_existing_file(path)
-    descriptor, partial = _create_partial_file(folder)
-    try:
-        with open(descriptor, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        if kept_mode is not None:
-            os.chmod(partial, kept_mode)
-        os.replace(partial, path)
-    except BaseException:
-        _remove_if_present(partial)
-        raise
-    _sync_folder(folder)
-
-
-def _mode_of_existing_file(path):
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return stat.S_IMODE(status.st_mode) if stat.S_ISREG(status.st_mode) else None
-
-
-def _create_partial_file(folder):
-    """A new, empty file in ``folder``, open for writing, and its path.
-
-    Unlike ``tempfile.mkstemp``, which makes files only their owner may read,
-    the file gets the permissions the user's umask gives new files.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        name = f"{PARTIAL_PREFIX}{secrets.token_hex(8)}{PARTIAL_SUFFIX}"
-        partial = os.path.join(folder, name)
-        try:
-            return os.open(partial, flags, 0o666), partial
-        except FileExistsError:
-            continue
-    raise FileExistsError(
-        errno.EEXIST, f"no free temporary file name in {folder!r}", folder
-    )
-
-
-def _remove_if_present(path):
-    with suppress(FileNotFoundError):
-        os.remove(path)
-
-
-def _sync_folder(folder):
-    """Make the rename durable, on the systems that can sync a folder."""
-    if os.name != "posix":
-        return
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError as error:
-        if error.errno not in SYNC_UNSUPPORTED:
-            raise
-    finally:
-        os.close(descriptor)
-
-
-# --- reading the file ----------------------------------------------------------
-
-
-def _read_file(path):
-    """The file's metadata and tensors, the format checked before the tensors."""
-    with _unreadable_file(path):
-        file = safe_open(path, framework="pt", device="cpu")
-    with file:
-        with _unreadable_file(path):
-            metadata = file.metadata() or {}
-        _check_format(metadata, path)
-        with _unreadable_file(path):
-            tensors = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118
-    return metadata, tensors
-
-
-@contextmanager
-def _unreadable_file(path):
-    """Turn the errors of a file that safetensors cannot read into ValueError."""
-    try:
-        yield
-    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
-        raise ValueError(
-            f"{path!r} is not a readable sklearn-rnn model file (it may be "
-            f"truncated, corrupted, or not a safetensors file): {error}"
-        ) from None
-
-
-def _check_format(metadata, path):
-    if metadata.get("format") != FORMAT:
-        raise ValueError(
-            f"{path!r} is a safetensors file but not a sklearn-rnn model: its "
-            "metadata has no sklearn-rnn description."
-        )
-    version = _format_version(metadata, path)
-    if version > FORMAT_VERSION:
-        raise ValueError(
-            f"{path!r} was written in sklearn-rnn model format {version}, by a newer "
-            f"sklearn-rnn than this one (which reads format {FORMAT_VERSION}); "
-            "upgrade sklearn-rnn to load it."
-        )
-    unknown = sorted(set(metadata) - set(METADATA_KEYS))
-    if unknown:
-        raise ValueError(
-            f"{path!r} has metadata fields that sklearn-rnn model format {version} "
-            f"does not have: {_show(unknown)}."
-        )
-    if "model" not in metadata:
-        raise ValueError(f"{path!r} is damaged: it has no model description.")
-
-
-def _format_version(metadata, path):
-    version = metadata.get("format_version", "")
-    if not re.fullmatch(r"[1-9][0-9]{0,8}", version):
-        raise ValueError(f"{path!r} has an unreadable format version {_show(version)}.")
-    return int(version)
-
-
-def _check_digest(metadata, tensors, path):
-    """Refuse a file whose digest shows that it changed since it was written."""
-    digest = metadata.get(DIGEST_KEY)
-    if digest is None:
-        if int(metadata["format_version"]) >= FIRST_VERSION_WITH_DIGEST:
-            raise ValueError(
-                f"{path!r} is damaged: a file of model format "
-                f"{metadata['format_version']} carries a digest, and this one "
-                "has none."
-            )
-        # Format 1 had no digest: its fields are checked like any other's.
-        return
-    try:
-        intact = digest == _digest(metadata, tensors)
-    except (RuntimeError, TypeError):  # a tensor of a dtype torch cannot view
-        intact = False
-    if not intact:
-        raise ValueError(
-            f"{path!r} is damaged: its contents do not match the SHA-256 digest "
-            "saved with them, so the file changed after it was written (a disk "
-            "or transfer error, or an edit). Use an intact copy."
-        )
-
-
 # --- reading the description ---------------------------------------------------
-
-
-def _parse_description(text):
-    """The description's JSON, refusing what it never holds."""
-    try:
-        description = json.loads(
-            text, parse_constant=_refuse_constant, parse_float=_finite_float
-        )
-    except RecursionError:
-        raise ValueError(
-            f"it nests objects and arrays more than {MAX_DESCRIPTION_DEPTH} deep"
-        ) from None
-    except _RefusedNumber as error:
-        raise ValueError(str(error)) from None
-    except ValueError as error:
-        raise ValueError(f"it is not valid JSON: {error}") from None
-    _check_nesting_and_ints(description)
-    return description
-
-
-class _RefusedNumber(ValueError):
-    """A number JSON parses that no model description holds."""
-
-
-def _refuse_constant(name):
-    raise _RefusedNumber(f"it holds {name}, which no model description does")
-
-
-def _finite_float(text):
-    value = float(text)
-    if not np.isfinite(value):
-        raise _RefusedNumber(
-            f"it holds the number {text[:30]}, beyond the range of a float"
-        )
-    return value
-
-
-def _check_nesting_and_ints(description):
-    """Refuse nesting deeper than the format's, and ints beyond 64 bits.
-
-    Iterative, so that no nesting can exhaust the recursion limit.
-    """
-    pending = [(description, 1)]
-    while pending:
-        value, depth = pending.pop()
-        if isinstance(value, dict | list):
-            if depth > MAX_DESCRIPTION_DEPTH:
-                raise ValueError(
-                    "it nests objects and arrays more than "
-                    f"{MAX_DESCRIPTION_DEPTH} deep"
-                )
-            items = value.values() if isinstance(value, dict) else value
-            pending.extend((item, depth + 1) for item in items)
-        elif isinstance(value, int) and abs(value) > MAX_ABS_INT:
-            raise ValueError(f"it holds an int beyond 64 bits, {_show(value)}")
-
-
-ENVELOPE = ("library_version", "torch_version", "sklearn_version", "kind")
-FITTED = ("classes", "n_tokens", "history", "best_epoch", "pretrained_coverage")
 
 
 def _read_description(description):
@@ -599,25 +320,27 @@ def _read_description(description):
     checked fitted attributes of that network.
     """
     if not isinstance(description, dict):
-        raise ValueError(f"it must be a JSON object, not {_json_type(description)}")
+        raise ValueError(f"it must be a JSON object, not {json_type(description)}")
     kind = description.get("kind")
     if kind == "estimator":
-        _object(description, "model", (*ENVELOPE, "estimator"))
+        json_object(description, "model", (*ENVELOPE, "estimator"))
         _check_versions(description)
         model, network = _read_text_classifier(
             description["estimator"], "model.estimator"
         )
         return model, model, network
     if kind == "pipeline":
-        _object(description, "model", (*ENVELOPE, "steps"))
+        json_object(description, "model", (*ENVELOPE, "steps"))
         _check_versions(description)
         return _read_pipeline(description["steps"], "model.steps")
-    raise ValueError(f"model.kind must be 'estimator' or 'pipeline', got {_show(kind)}")
+    raise ValueError(
+        f"model.kind must be 'estimator' or 'pipeline', got {short_repr(kind)}"
+    )
 
 
 def _check_versions(description):
     for key in ENVELOPE[:3]:
-        _str(description[key], f"model.{key}")
+        json_str(description[key], f"model.{key}")
 
 
 def _read_text_classifier(described, where):
@@ -637,7 +360,7 @@ def _read_text_classifier(described, where):
 
 
 def _read_pipeline(steps, where):
-    _array(steps, where)
+    json_array(steps, where)
     if len(steps) != 2:
         raise ValueError(
             f"{where} must hold 2 steps, a TextVectorizer and an RNNClassifier; "
@@ -650,7 +373,7 @@ def _read_pipeline(steps, where):
         steps[0]["estimator"], f"{where}[0].estimator", "TextVectorizer"
     )
     fitted_where = f"{where}[0].estimator.fitted"
-    _object(fitted, fitted_where, ("vocabulary",))
+    json_object(fitted, fitted_where, ("vocabulary",))
     vectorizer.vocabulary_ = _read_vocabulary(
         fitted["vocabulary"], f"{fitted_where}.vocabulary"
     )
@@ -663,21 +386,23 @@ def _read_pipeline(steps, where):
 
 
 def _read_step_name(step, where):
-    _object(step, where, ("name", "estimator"))
-    name = _str(step["name"], f"{where}.name")
+    json_object(step, where, ("name", "estimator"))
+    name = json_str(step["name"], f"{where}.name")
     if not name or "__" in name:
         raise ValueError(
-            f"{where}.name must be a non-empty name without '__', got {_show(name)}"
+            f"{where}.name must be a non-empty name without '__', got "
+            f"{short_repr(name)}"
         )
     return name
 
 
 def _read_estimator(described, where, class_name):
     """The estimator of ``class_name`` with the described parameters."""
-    _object(described, where, ("class", "params", "fitted"))
+    json_object(described, where, ("class", "params", "fitted"))
     if described["class"] != class_name:
         raise ValueError(
-            f"{where}.class must be {class_name!r}, got {_show(described['class'])}"
+            f"{where}.class must be {class_name!r}, got "
+            f"{short_repr(described['class'])}"
         )
     cls = ESTIMATORS[class_name]
     params = _read_params(cls, described["params"], f"{where}.params")
@@ -698,7 +423,7 @@ def _read_estimator(described, where, class_name):
 def _read_params(cls, params, where):
     """The parameters, in the types the estimator takes, of known names only."""
     if not isinstance(params, dict):
-        raise ValueError(f"{where} must be an object, not {_json_type(params)}")
+        raise ValueError(f"{where} must be an object, not {json_type(params)}")
     params = dict(params)
     known = cls().get_params()
     for name, value in BEFORE_PARAMETER_EXISTED.items():
@@ -707,12 +432,13 @@ def _read_params(cls, params, where):
     unknown = sorted(set(params) - set(known))
     if unknown:
         raise ValueError(
-            f"{where} names parameters {cls.__name__} does not have: {_show(unknown)}"
+            f"{where} names parameters {cls.__name__} does not have: "
+            f"{short_repr(unknown)}"
         )
     if params.get("tokenizer") is not None:
         raise ValueError(f"{where}.tokenizer must be null: a file holds no function")
     if params.get("embeddings") is not None:
-        _str(params["embeddings"], f"{where}.embeddings")
+        json_str(params["embeddings"], f"{where}.embeddings")
     if params.get("vocabulary") is not None:
         _read_vocabulary(params["vocabulary"], f"{where}.vocabulary")
     if isinstance(params.get("class_weight"), dict):
@@ -723,32 +449,32 @@ def _read_params(cls, params, where):
 
 
 def _read_class_weight(described, where):
-    _object(described, where, ("labels", "weights"))
+    json_object(described, where, ("labels", "weights"))
     labels = _read_labels(described["labels"], f"{where}.labels", min_count=1)
-    weights = _array(described["weights"], f"{where}.weights")
+    weights = json_array(described["weights"], f"{where}.weights")
     if len(weights) != len(labels):
         raise ValueError(f"{where} has {len(labels)} labels and {len(weights)} weights")
     for i, weight in enumerate(weights):
-        _number(weight, f"{where}.weights[{i}]", minimum=0)
+        json_number(weight, f"{where}.weights[{i}]", minimum=0)
     return dict(zip(labels.tolist(), weights, strict=True))
 
 
 def _read_fitted(estimator, fitted, estimator_where, more=()):
     """The fitted attributes of the network, checked."""
     where = f"{estimator_where}.fitted"
-    _object(fitted, where, (*FITTED, *more))
+    json_object(fitted, where, (*FITTED, *more))
     classes = _read_labels(fitted["classes"], f"{where}.classes", min_count=2)
     history = _read_history(fitted["history"], f"{where}.history")
     best_epoch = fitted["best_epoch"]
     if best_epoch is not None:
-        _int(best_epoch, f"{where}.best_epoch", 1, len(history))
+        json_int(best_epoch, f"{where}.best_epoch", 1, len(history))
     coverage = fitted["pretrained_coverage"]
     if coverage is not None:
-        _number(coverage, f"{where}.pretrained_coverage", 0, 1)
+        json_number(coverage, f"{where}.pretrained_coverage", 0, 1)
     _check_class_weight_labels(estimator.class_weight, classes, estimator_where)
     return {
         "classes": classes,
-        "n_tokens": _int(fitted["n_tokens"], f"{where}.n_tokens", FIRST_TOKEN_ID),
+        "n_tokens": json_int(fitted["n_tokens"], f"{where}.n_tokens", FIRST_TOKEN_ID),
         "history": history,
         "best_epoch": best_epoch,
         "pretrained_coverage": coverage,
@@ -763,39 +489,39 @@ def _check_class_weight_labels(class_weight, classes, where):
     if unknown:
         raise ValueError(
             f"{where}.params.class_weight names labels that are not among "
-            f"{where}.fitted.classes: {_show(unknown)}"
+            f"{where}.fitted.classes: {short_repr(unknown)}"
         )
 
 
 def _read_history(history, where):
     """One row per epoch trained, numbered from 1, of finite numbers."""
-    _array(history, where)
+    json_array(history, where)
     if not history:
         raise ValueError(f"{where} must hold a row for each epoch trained; it is empty")
     for number, row in enumerate(history, start=1):
         row_where = f"{where}[{number - 1}]"
-        _object(row, row_where, ("epoch",), optional=HISTORY_KEYS)
-        _int(row["epoch"], f"{row_where}.epoch", number, number)
+        json_object(row, row_where, ("epoch",), optional=HISTORY_KEYS)
+        json_int(row["epoch"], f"{row_where}.epoch", number, number)
         for key, value in row.items():
             if key != "epoch":
-                _number(value, f"{row_where}.{key}")
+                json_number(value, f"{row_where}.{key}")
     return history
 
 
 def _read_labels(described, where, min_count):
     """Distinct labels of one type, exactly as their dtype holds them."""
-    _object(described, where, ("dtype", "values"))
+    json_object(described, where, ("dtype", "values"))
     code = described["dtype"]
     if not isinstance(code, str) or not LABEL_DTYPE.fullmatch(code):
         raise ValueError(
             f"{where}.dtype must be that of bool, int, float or str labels, such "
-            f"as '<i8' or '<U5'; got {_show(code)}"
+            f"as '<i8' or '<U5'; got {short_repr(code)}"
         )
     try:
         dtype = np.dtype(code)
     except TypeError:
         raise ValueError(f"{where}.dtype {code!r} is not a dtype numpy has") from None
-    values = _array(described["values"], f"{where}.values")
+    values = json_array(described["values"], f"{where}.values")
     if len(values) < min_count:
         raise ValueError(f"{where}.values must hold at least {min_count} labels")
     expected, kind_name = LABEL_TYPES[dtype.kind]
@@ -805,7 +531,7 @@ def _read_labels(described, where, min_count):
         ):
             raise ValueError(
                 f"{where}.values[{i}] must be {kind_name}, as the dtype {code!r} "
-                f"says; got {_show(value)}"
+                f"says; got {short_repr(value)}"
             )
     if dtype.kind == "U":
         _check_label_width(values, dtype, where)
@@ -821,15 +547,6 @@ def _read_labels(described, where, min_count):
     return labels
 
 
-LABEL_TYPES = {
-    "b": (bool, "a bool"),
-    "i": (int, "an int"),
-    "u": (int, "an int"),
-    "f": (int | float, "a number"),
-    "U": (str, "a str"),
-}
-
-
 def _check_label_width(values, dtype, where):
     width = dtype.itemsize // np.dtype("U1").itemsize
     longest = max(len(value) for value in values)
@@ -842,15 +559,17 @@ def _check_label_width(values, dtype, where):
 
 def _read_vocabulary(tokens, where):
     """Distinct str tokens, as a mapping to their ids."""
-    _array(tokens, where)
+    json_array(tokens, where)
     for i, token in enumerate(tokens):
         if not isinstance(token, str):
-            raise ValueError(f"{where}[{i}] must be a str token, got {_show(token)}")
+            raise ValueError(
+                f"{where}[{i}] must be a str token, got {short_repr(token)}"
+            )
     vocabulary = {token: i for i, token in enumerate(tokens, start=FIRST_TOKEN_ID)}
     if len(vocabulary) != len(tokens):
         seen = set()
         repeated = next(token for token in tokens if token in seen or seen.add(token))
-        raise ValueError(f"{where} repeats the token {_show(repeated)}")
+        raise ValueError(f"{where} repeats the token {short_repr(repeated)}")
     return vocabulary
 
 
@@ -864,7 +583,7 @@ def _check_weights(estimator, network, tensors):
         missing, extra = set(expected) - set(tensors), set(tensors) - set(expected)
         raise ValueError(
             f"the weights do not match the network: missing {sorted(missing)}, "
-            f"unexpected {_show(sorted(extra))}"
+            f"unexpected {short_repr(sorted(extra))}"
         )
     for name, tensor in tensors.items():
         shape, dtype = expected[name]
@@ -962,84 +681,3 @@ def _trainer(estimator):
     # the class's constraints, read as scikit-learn's own tools read them
     constraints = type(estimator)._parameter_constraints  # noqa: SLF001
     return trainer_class(validate_params(estimator, constraints))
-
-
-# --- checking JSON values ------------------------------------------------------
-
-
-def _object(value, where, required, optional=()):
-    """``value``, a JSON object with the required fields and no unknown ones."""
-    if not isinstance(value, dict):
-        raise ValueError(f"{where} must be an object, not {_json_type(value)}")
-    missing = [key for key in required if key not in value]
-    if missing:
-        raise ValueError(f"{where} lacks the fields {missing}")
-    unknown = sorted(set(value) - set(required) - set(optional))
-    if unknown:
-        raise ValueError(f"{where} has unknown fields {_show(unknown)}")
-    return value
-
-
-def _array(value, where):
-    if not isinstance(value, list):
-        raise ValueError(f"{where} must be an array, not {_json_type(value)}")
-    return value
-
-
-def _str(value, where):
-    if not isinstance(value, str):
-        raise ValueError(f"{where} must be a string, not {_json_type(value)}")
-    return value
-
-
-def _int(value, where, minimum, maximum=None):
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or value < minimum
-        or (maximum is not None and value > maximum)
-    ):
-        if maximum is None:
-            bounds = f"an int of at least {minimum}"
-        elif maximum == minimum:
-            bounds = f"{minimum}"
-        else:
-            bounds = f"an int from {minimum} to {maximum}"
-        raise ValueError(f"{where} must be {bounds}; got {_show(value)}")
-    return value
-
-
-def _number(value, where, minimum=None, maximum=None):
-    """A finite number (parsing the JSON refused others) within bounds."""
-    if (
-        not isinstance(value, int | float)
-        or isinstance(value, bool)
-        or (minimum is not None and value < minimum)
-        or (maximum is not None and value > maximum)
-    ):
-        bounds = "" if minimum is None else f" from {minimum}"
-        bounds += "" if maximum is None else f" to {maximum}"
-        raise ValueError(f"{where} must be a number{bounds}; got {_show(value)}")
-    return value
-
-
-def _json_type(value):
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return f"the number {_show(value)}"
-    if isinstance(value, str):
-        return f"the string {_show(value)}"
-    return "an array" if isinstance(value, list) else "an object"
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxstring = _SHORT.maxother = 60
-_SHORT.maxlong = 30
-
-
-def _show(value):
-    """A repr of ``value`` short enough for an error message."""
-    return _SHORT.repr(value)

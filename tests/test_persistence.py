@@ -28,7 +28,7 @@ from sklearn_rnn import (
     load_model,
     save_model,
 )
-from sklearn_rnn.persistence import DIGEST_KEY, FORMAT_VERSION, _digest
+from sklearn_rnn._model_file import DIGEST_KEY, FORMAT_VERSION, _digest
 
 
 @pytest.fixture(scope="module")
