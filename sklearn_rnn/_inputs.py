@@ -191,7 +191,7 @@ def check_targets(
     n_samples,
     sample_weight,
     *,
-    partial,
+    partial_fit,
     classes=None,
     fitted_classes=None,
     class_weight=None,
@@ -212,17 +212,17 @@ def check_targets(
                                            fitted ones; ``y`` among them
     ============  =======================  ====================================
     """
-    if partial:
+    if partial_fit:
         classes = _chunk_classes(classes, fitted_classes, class_weight)
     y = check_labels(y, n_samples)
-    if not partial and fitted_classes is None:
+    if not partial_fit and fitted_classes is None:
         classes = np.unique(y)
         if len(classes) < 2:
             raise ValueError(
                 f"y holds a single class ({classes[0]!r}); a classifier needs "
                 "at least 2 classes."
             )
-    elif not partial:
+    elif not partial_fit:
         classes = fitted_classes
         unseen = np.setdiff1d(y, classes)
         if unseen.size:

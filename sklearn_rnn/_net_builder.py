@@ -1,10 +1,11 @@
 """The skorch net an estimator's parameters describe, and what it trains with.
 
 One table turns the estimators' flat parameters into the module's and
-skorch's (``MODULE_PARAMETERS``, read back by :func:`built_with`); the fit
-and the model loader both build nets through :func:`build_net`, so a loaded
-model is the network a fit would have made. ``settings`` is always the
-estimator's validated parameters, as a mapping of plain Python values.
+skorch's (``NET_PARAMETERS``, read back by :func:`built_with` for the ones a
+fitted net keeps); the fit and the model loader both build nets through
+:func:`build_net`, so a loaded model is the network a fit would have made.
+``settings`` is always the estimator's validated parameters, as a mapping of
+plain Python values.
 """
 
 import torch
@@ -56,6 +57,16 @@ SIZE_PARAMETERS = (
     "pooling",
     "bag_of_words",
 )
+# Our parameter -> the net's (skorch's, or RNNNet's own) parameter it sets.
+NET_PARAMETERS = {
+    **{name: f"module__{name}" for name in MODULE_PARAMETERS},
+    "lr": "lr",
+    "weight_decay": "optimizer__weight_decay",
+    "batch_size": "batch_size",
+    "max_epochs": "max_epochs",
+    "precision": "precision",
+    "verbose": "verbose",
+}
 LR_SCHEDULES = ("constant", "plateau", "cosine")
 # "plateau" halves the learning rate once the loss has not improved for more
 # than this many epochs in a row (two), leaving the default early stopping
@@ -77,10 +88,11 @@ def build_net(
     """
     optimizer, optimizer_defaults = OPTIMIZERS[settings["optimizer"]]
     pin_memory = device.startswith("cuda")
-    net_class, precision, accelerate_params = RNNNet, settings["precision"], {}
+    params = {net_name: settings[name] for name, net_name in NET_PARAMETERS.items()}
+    net_class, accelerate_params = RNNNet, {}
     if accelerator is not None:
         # Accelerate runs the mixed precision itself.
-        net_class, precision = AcceleratedRNNNet, "float32"
+        net_class, params["precision"] = AcceleratedRNNNet, "float32"
         accelerate_params = {
             "accelerator": accelerator,
             # unwrapped by detach_accelerator, after early stopping
@@ -91,14 +103,10 @@ def build_net(
         module=RNNModule,
         module__n_tokens=n_tokens,
         module__n_classes=n_classes,
-        **{f"module__{name}": settings[name] for name in MODULE_PARAMETERS},
+        **params,
         optimizer=optimizer,
-        lr=settings["lr"],
-        optimizer__weight_decay=settings["weight_decay"],
         bag_lr_factor=BAG_LR_FACTOR,
         **{f"optimizer__{name}": value for name, value in optimizer_defaults.items()},
-        batch_size=settings["batch_size"],
-        max_epochs=settings["max_epochs"],
         iterator_train=BatchIterator,
         iterator_train__shuffle=True,
         iterator_train__pin_memory=pin_memory,
@@ -108,16 +116,15 @@ def build_net(
         classes=list(range(n_classes)),
         callbacks=list(callbacks),
         device=device,
-        precision=precision,
-        verbose=settings["verbose"],
         **accelerate_params,
     )
 
 
 def built_with(net):
-    """The values of the parameters a fitted ``net`` was built with and keeps."""
-    built = {name: getattr(net, f"module__{name}") for name in MODULE_PARAMETERS}
-    built["precision"] = net.precision
+    """The values of the parameters a fitted ``net`` was built with and keeps:
+    its module's, ``precision`` and ``optimizer``."""
+    kept = (*MODULE_PARAMETERS, "precision")
+    built = {name: getattr(net, NET_PARAMETERS[name]) for name in kept}
     built["optimizer"] = next(
         name
         for name, (optimizer, _) in OPTIMIZERS.items()
@@ -148,8 +155,9 @@ def fixed_split(valid):
 
 
 def training_callbacks(settings, early_stopping, schedule=True):
-    """The callbacks of one fit: clipping, the rate schedule (unless not
-    ``schedule``), a progress bar at ``verbose >= 2``, and early stopping."""
+    """The callbacks of one fit: gradient clipping, the learning-rate schedule
+    when ``schedule`` is true, a progress bar at ``verbose >= 2``, and early
+    stopping."""
     callbacks = []
     if settings["clip_grad_norm"] is not None:
         clipping = GradientClipping(settings["clip_grad_norm"])

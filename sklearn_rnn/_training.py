@@ -64,11 +64,11 @@ class InterruptedAfterEpochs(KeyboardInterrupt):
     """An interrupted fit that kept its completed epochs: the estimator is fitted."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TrainingRun:
     """What one call of ``fit`` or ``partial_fit`` trains on, checked.
 
-    ``partial`` marks a ``partial_fit`` call: one epoch on one chunk, with
+    ``chunk`` marks a ``partial_fit`` call: one epoch on one chunk, with
     neither early stopping nor a learning-rate schedule. ``continuing`` says
     that the fitted network is trained further rather than a new one built:
     always in a ``partial_fit`` call on a fitted model, and in ``fit`` with
@@ -86,7 +86,7 @@ class TrainingRun:
     sample_weight: np.ndarray | None
     device: str
     accelerator: object
-    partial: bool
+    chunk: bool
     continuing: bool
     n_tokens: int | None = None
     counts: object = None
@@ -148,10 +148,10 @@ class Trainer:
         run = self._start(X, y, classes, sample_weight, True, check_ids)
         return self.train(self._on_id_space(run))
 
-    def _start(self, X, y, classes, sample_weight, partial, check_data):
+    def _start(self, X, y, classes, sample_weight, chunk, check_data):
         """The checks every fit starts with, in the order that fails fastest;
         returns what the fit trains on."""
-        if partial:
+        if chunk:
             continuing = hasattr(self, "net_")
         else:
             continuing = self.warm_start and hasattr(self, "net_")
@@ -162,13 +162,13 @@ class Trainer:
             y,
             len(data),
             sample_weight,
-            partial=partial,
+            partial_fit=chunk,
             classes=classes,
             fitted_classes=self.classes_ if continuing else None,
             class_weight=self.class_weight,
         )
         return TrainingRun(
-            data, y, classes, sample_weight, device, accelerator, partial, continuing
+            data, y, classes, sample_weight, device, accelerator, chunk, continuing
         )
 
     def _on_id_space(self, run):
@@ -289,10 +289,10 @@ class Trainer:
             run.sample_weight,
             self.class_weight,
             run.classes,
-            rescale=not run.partial,
+            rescale=not run.chunk,
         )
         seed = self._seed(run)
-        early_stopping = not run.partial and self._uses_early_stopping(
+        early_stopping = not run.chunk and self._uses_early_stopping(
             y_index, len(run.classes)
         )
         embeddings, coverage = None, None
@@ -316,7 +316,7 @@ class Trainer:
 
     def _seed(self, run):
         seed = shared_seed(_draw_seed(self.random_state), run.accelerator)
-        if run.partial and run.continuing:
+        if run.chunk and run.continuing:
             # each chunk shuffled anew, yet reproducibly
             seed = (seed + len(self.history_)) % np.iinfo(np.int32).max
         return seed
@@ -326,7 +326,7 @@ class Trainer:
         if run.accelerator is not None:
             check_batches_for_processes(len(train), self.batch_size, run.accelerator)
         callbacks = training_callbacks(
-            self.settings, early_stopping, schedule=not run.partial
+            self.settings, early_stopping, schedule=not run.chunk
         )
         if run.continuing:
             net = self._train_continued(run, train, valid, callbacks, seed)
@@ -346,8 +346,8 @@ class Trainer:
             share_shuffles(net, run.accelerator, seed)
             if embeddings is not None:
                 net.module_.set_embeddings(embeddings)
-            _train_detached(net, train, epochs=1 if run.partial else None)
-        if run.partial:
+            _train_detached(net, train, epochs=1 if run.chunk else None)
+        if run.chunk:
             net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
         return net
 
@@ -357,7 +357,7 @@ class Trainer:
         net = copy.deepcopy(self.net_)
         if run.accelerator is None and not _on_device(net, run.device):
             net.move_to(run.device)
-        self._set_training_rates(net, run.partial)
+        self._set_training_rates(net, run.chunk)
         net.set_params(verbose=self.verbose)
         if run.accelerator is not None:
             net.attach(run.accelerator)
@@ -371,10 +371,10 @@ class Trainer:
         net.train_split = fixed_split(valid)
         net.batch_size = self.batch_size
         share_shuffles(net, run.accelerator, seed)
-        _train_detached(net, train, epochs=1 if run.partial else self.max_epochs)
+        _train_detached(net, train, epochs=1 if run.chunk else self.max_epochs)
         return net
 
-    def _set_training_rates(self, net, partial):
+    def _set_training_rates(self, net, chunk):
         """The optimizer's rates and weight decay for a continued fit."""
         bag = net.module_.bag
         changed = net.lr != self.lr
@@ -386,7 +386,7 @@ class Trainer:
                 group["lr"] = group["initial_lr"] = self.lr * (
                     net.bag_lr_factor if is_bag else 1
                 )
-            elif partial or self.lr_schedule == "cosine":
+            elif chunk or self.lr_schedule == "cosine":
                 # partial_fit trains at the initial rates; a cosine fit
                 # anneals anew from them, not from ~0
                 group["lr"] = group.get("initial_lr", group["lr"])

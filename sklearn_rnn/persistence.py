@@ -33,7 +33,7 @@ from ._json_values import (
 from ._model_file import invalid_description, read_model_file, write_model_file
 from ._net_builder import build_net, training_callbacks
 from ._param_validation import python_scalar, validate_params
-from ._training import HISTORY_KEYS, TextTrainer, Trainer, network_attributes
+from ._training import HISTORY_KEYS, TextTrainer, network_attributes
 from ._version import __version__
 from .classifier import RNNClassifier, RNNTextClassifier
 from .text import FIRST_TOKEN_ID, TextVectorizer, vocabulary_tokens
@@ -353,7 +353,7 @@ def _read_text_classifier(described, where):
             f"network must have {len(vocabulary) + FIRST_TOKEN_ID} token ids, but "
             f"n_tokens is {network['n_tokens']}"
         )
-    vectorizer = _trainer(model).new_vectorizer()
+    vectorizer = _new_vectorizer(model)
     vectorizer.vocabulary_ = vocabulary
     model.vectorizer_ = vectorizer
     return model, network
@@ -412,7 +412,7 @@ def _read_estimator(described, where, class_name):
         validate_params(estimator, type(estimator)._parameter_constraints)  # noqa: SLF001
         # and the text parameters together, the token_pattern compiled
         if isinstance(estimator, RNNTextClassifier):
-            _trainer(estimator).new_vectorizer().build_analyzer()
+            _new_vectorizer(estimator).build_analyzer()
         elif isinstance(estimator, TextVectorizer):
             estimator.build_analyzer()
     except (ValueError, TypeError) as error:
@@ -605,7 +605,7 @@ def _expected_weights(estimator, network, tensors):
     """
     _check_sizes(estimator, network, tensors)
     net = build_net(
-        _trainer(estimator).settings,
+        _settings(estimator),
         network["n_tokens"],
         len(network["classes"]),
         "cpu",
@@ -654,7 +654,7 @@ def _check_sizes(estimator, network, tensors):
 
 def _restore_network(estimator, network, tensors, device):
     classes, n_tokens = network["classes"], network["n_tokens"]
-    settings = _trainer(estimator).settings
+    settings = _settings(estimator)
     callbacks = training_callbacks(settings, early_stopping=False)
     net = build_net(settings, n_tokens, len(classes), device, callbacks=callbacks)
     net.initialize()
@@ -672,12 +672,16 @@ def _restore_network(estimator, network, tensors, device):
     vars(estimator).update(fitted)
 
 
-def _trainer(estimator):
-    """The training engine of ``estimator``, on its validated parameters.
+def _settings(estimator):
+    """The validated parameters of ``estimator``, as a fit reads them.
 
     Validating raises the parameter errors fit would raise.
     """
-    trainer_class = TextTrainer if isinstance(estimator, RNNTextClassifier) else Trainer
     # the class's constraints, read as scikit-learn's own tools read them
     constraints = type(estimator)._parameter_constraints  # noqa: SLF001
-    return trainer_class(validate_params(estimator, constraints))
+    return validate_params(estimator, constraints)
+
+
+def _new_vectorizer(estimator):
+    """The unfitted TextVectorizer a fit of ``estimator`` would start from."""
+    return TextTrainer(_settings(estimator)).new_vectorizer()
