@@ -11,10 +11,20 @@ training texts and scored on the test texts:
 - ``tfidf_lr``: ``TfidfVectorizer()`` + ``LogisticRegression(max_iter=1000)``,
   both at their defaults: the pipeline the targets are measured against;
 - ``tfidf_bigram_lr``: the same with ``ngram_range=(1, 2), min_df=2`` and
-  ``sublinear_tf=True``, a stronger, tuned-by-habit baseline, for context.
+  ``sublinear_tf=True``, a stronger, tuned-by-habit baseline, for context;
+- ``fasttext``: fastText's supervised classifier with word bigrams
+  (``wordNgrams=2``), when the ``fasttext`` module is installed
+  (``pip install fasttext-wheel``): the speed reference practitioners know;
+- ``baseline``: with ``--baseline PATH``, ``RNNTextClassifier(random_state=
+  seed)`` imported from the checkout at PATH (a ``git worktree`` of an earlier
+  commit), so that a change to the defaults is measured against the library
+  before it, in the same run. It is fitted right before or after
+  ``default`` on each dataset, in turn, and the report gives their fit-time
+  ratio.
 
-Reported: test accuracy, macro-F1, fit seconds (vectorizing included) and,
-for the RNNs, the epochs trained. ``--set name=value`` overrides a parameter
+Every model is fitted in a fresh interpreter. Reported: test accuracy,
+macro-F1, fit seconds (vectorizing included) and, for the RNNs, the epochs
+trained. ``--set name=value`` overrides a parameter
 of the RNN models (values are Python literals), to compare candidate defaults
 with the same script. ``--jobs 2`` fits two models at once, each in its own
 process with ``--threads`` threads: accuracies are unchanged, fit seconds are
@@ -23,9 +33,15 @@ changes how much faster than ``lr`` the bag of words learns.
 """
 
 import ast
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 from _common import (
@@ -43,7 +59,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import make_pipeline
 
-import sklearn_rnn._net_builder as net_builder
 from sklearn_rnn import RNNTextClassifier
 
 DATASETS = (
@@ -64,15 +79,22 @@ RNN_MODELS = {
     "rnn": {"cell": "rnn"},
     "no_bag": {"bag_of_words": False},
 }
-MODELS = (*RNN_MODELS, "tfidf_lr", "tfidf_bigram_lr")
+MODELS = (*RNN_MODELS, "tfidf_lr", "tfidf_bigram_lr", "fasttext", "baseline")
+# models run unless --models names others
+DEFAULT_MODELS = (*RNN_MODELS, "tfidf_lr", "tfidf_bigram_lr")
 QUICK_MAX_TRAIN = 300
 QUICK_MAX_TEST = 200
 
 
 def build_model(model, seed, overrides):
+    if model == "baseline":
+        # the earlier checkout's defaults: main() gives it no --set overrides
+        return RNNTextClassifier(random_state=seed, **overrides)
     if model in RNN_MODELS:
         params = {"random_state": seed, **RNN_MODELS[model], **overrides}
         return RNNTextClassifier(**params)
+    if model == "fasttext":
+        return FastTextClassifier(seed)
     if model == "tfidf_lr":
         return make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))
     return make_pipeline(
@@ -86,6 +108,8 @@ def fit_and_score(*, data_dir, dataset, model, seed, max_train, max_test, thread
     """Fit one model on one dataset in this process; return its figures."""
     set_threads(threads)
     if bag_lr_factor is not None:
+        import sklearn_rnn._net_builder as net_builder
+
         # a module constant, not a parameter: this process only
         net_builder.BAG_LR_FACTOR = bag_lr_factor
     texts, labels = load_texts(data_dir, dataset, "train", max_train, seed)
@@ -108,6 +132,71 @@ def fit_and_score(*, data_dir, dataset, model, seed, max_train, max_test, thread
     }
 
 
+class FastTextClassifier:
+    """fastText's supervised classifier as a practitioner runs it: one text a
+    line, lowercased, with word bigrams; fit seconds include writing the file."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def fit(self, texts, labels):
+        import fasttext
+
+        self.classes_ = np.unique(labels)
+        index = {label: i for i, label in enumerate(self.classes_)}
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as file:
+            for text, label in zip(texts, labels, strict=True):
+                file.write(f"__label__{index[label]} {_one_line(text)}\n")
+        try:
+            self.model_ = fasttext.train_supervised(
+                file.name, wordNgrams=2, seed=self.seed, thread=1, verbose=0
+            )
+        finally:
+            os.unlink(file.name)
+        return self
+
+    def predict(self, texts):
+        predicted, _ = self.model_.predict([_one_line(text) for text in texts])
+        prefix = len("__label__")
+        return self.classes_[[int(labels[0][prefix:]) for labels in predicted]]
+
+
+def _one_line(text):
+    return " ".join(text.lower().split())
+
+
+def run_job(job, baseline):
+    """Fit and score one job in a fresh interpreter; the baseline model
+    imports the library from the ``baseline`` checkout."""
+    env = dict(os.environ)
+    if job["model"] == "baseline":
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(baseline), env.get("PYTHONPATH")])
+        )
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker"],
+        input=json.dumps(job, default=str),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{job['model']} on {job['dataset']} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def worker():
+    """Run the job given as JSON on stdin; print its result as JSON."""
+    job = json.loads(sys.stdin.read())
+    job["data_dir"] = Path(job["data_dir"])
+    result = fit_and_score(**job)
+    import sklearn_rnn
+
+    result["library"] = str(Path(sklearn_rnn.__file__).parent)
+    print(json.dumps(result))
+
+
 def parse_overrides(pairs, parser):
     overrides = {}
     for pair in pairs:
@@ -125,22 +214,24 @@ def report(results):
     rows = []
     for dataset in dict.fromkeys(result["dataset"] for result in results):
         figures = {r["model"]: r for r in results if r["dataset"] == dataset}
-        baseline = figures.get("tfidf_lr")
+        linear = figures.get("tfidf_lr")
+        baseline = figures.get("baseline")
         for model, result in figures.items():
-            gap = (
-                100 * (result["accuracy"] - baseline["accuracy"])
-                if baseline and model != "tfidf_lr"
-                else None
-            )
             rows.append(
                 {
                     "dataset": dataset,
                     "model": model,
                     "n_train": f"{result['n_train']:,}",
                     "accuracy": fmt(100 * result["accuracy"], 1),
-                    "vs tfidf_lr": "" if gap is None else f"{gap:+.1f}",
+                    "vs tfidf_lr": _gap(result, linear, model != "tfidf_lr"),
+                    "vs baseline": _gap(result, baseline, model == "default"),
                     "macro-F1": fmt(100 * result["macro_f1"], 1),
                     "fit s": fmt(result["fit_seconds"], 0),
+                    "fit / baseline": (
+                        fmt(result["fit_seconds"] / baseline["fit_seconds"], 2)
+                        if baseline and model == "default"
+                        else ""
+                    ),
                     "epochs": (
                         ""
                         if result["epochs"] is None
@@ -151,18 +242,36 @@ def report(results):
     print_table("Test accuracy and macro-F1 (%), fit seconds", rows)
 
 
+def _gap(result, reference, shown):
+    if reference is None or not shown:
+        return ""
+    return f"{100 * (result['accuracy'] - reference['accuracy']):+.1f}"
+
+
 def main():
+    if sys.argv[1:] == ["--worker"]:
+        worker()
+        return
     parser = make_parser(__doc__, DATASETS)
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument(
+        "--models", nargs="+", default=list(DEFAULT_MODELS), choices=MODELS
+    )
     parser.add_argument("--max-train", type=int, help="cut the training set")
     parser.add_argument("--max-test", type=int, help="cut the test set")
     parser.add_argument("--jobs", type=int, default=1, help="models fitted at once")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="PATH",
+        help="a checkout of an earlier commit (git worktree add PATH COMMIT): "
+        "adds its defaults as the model 'baseline'",
+    )
     parser.add_argument(
         "--set",
         nargs="*",
         default=[],
         metavar="NAME=VALUE",
-        help="override a parameter of the RNN models",
+        help="override a parameter of the RNN models (not of 'baseline')",
     )
     parser.add_argument(
         "--bag-lr-factor",
@@ -171,6 +280,7 @@ def main():
     )
     args = parse_args(parser)
     overrides = parse_overrides(args.set, parser)
+    models = _models(args, parser)
     if args.quick:
         args.max_train = args.max_train or QUICK_MAX_TRAIN
         args.max_test = args.max_test or QUICK_MAX_TEST
@@ -181,22 +291,26 @@ def main():
         print(f"RNN parameters set: {overrides}\n")
     jobs = [
         {
-            "data_dir": args.data_dir,
+            "data_dir": str(args.data_dir),
             "dataset": dataset,
             "model": model,
             "seed": args.seed,
             "max_train": args.max_train,
             "max_test": args.max_test,
             "threads": args.threads,
-            "overrides": overrides,
+            "overrides": (
+                ({"max_epochs": 1} if args.quick else {})
+                if model == "baseline"
+                else overrides
+            ),
             "bag_lr_factor": args.bag_lr_factor,
         }
-        for dataset in args.datasets
-        for model in args.models
+        for round_, dataset in enumerate(args.datasets)
+        for model in _in_turn(models, round_)
     ]
     results = []
-    with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(fit_and_score, **job) for job in jobs]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(run_job, job, args.baseline) for job in jobs]
         for future in futures:
             result = future.result()
             results.append(result)
@@ -210,10 +324,34 @@ def main():
             write_json(args.json, "bench_accuracy", args, results, quiet=True)
     print()
     report(results)
-    summary = summarize(results)
-    if summary:
-        print(summary)
+    for summary in (summarize(results), summarize_against_baseline(results)):
+        if summary:
+            print(summary)
     write_json(args.json, "bench_accuracy", args, results)
+
+
+def _models(args, parser):
+    models = list(dict.fromkeys(args.models))
+    if args.baseline is not None:
+        if not (args.baseline / "sklearn_rnn" / "__init__.py").is_file():
+            parser.error(f"--baseline {args.baseline}: no sklearn_rnn package there")
+        models += [] if "baseline" in models else ["baseline"]
+    elif "baseline" in models:
+        parser.error("the model 'baseline' needs --baseline PATH")
+    if "fasttext" in models and importlib.util.find_spec("fasttext") is None:
+        print("fasttext is not installed (pip install fasttext-wheel): skipped\n")
+        models.remove("fasttext")
+    return models
+
+
+def _in_turn(models, round_):
+    """The models in order, with 'default' and 'baseline' swapped every other
+    dataset, so that neither always runs first."""
+    if round_ % 2 and "default" in models and "baseline" in models:
+        i, j = models.index("default"), models.index("baseline")
+        models = list(models)
+        models[i], models[j] = models[j], models[i]
+    return models
 
 
 def summarize(results):
@@ -231,6 +369,36 @@ def summarize(results):
         f"default vs tfidf_lr over {len(gaps)} datasets: above on {(gaps > 0).sum()}, "
         f"within 1 point on {(gaps >= -1).sum()}, worst gap {gaps.min():+.1f} points"
     )
+
+
+def summarize_against_baseline(results):
+    """The default against the earlier checkout's and TF-IDF bigrams + LR."""
+    pairs = []
+    for dataset in dict.fromkeys(result["dataset"] for result in results):
+        figures = {r["model"]: r for r in results if r["dataset"] == dataset}
+        if "default" in figures and "baseline" in figures:
+            pairs.append((figures["default"], figures["baseline"], figures))
+    if not pairs:
+        return ""
+    ratios = np.array(
+        [new["fit_seconds"] / old["fit_seconds"] for new, old, _ in pairs]
+    )
+    new_acc = 100 * np.array([new["accuracy"] for new, _, _ in pairs])
+    old_acc = 100 * np.array([old["accuracy"] for _, old, _ in pairs])
+    lines = [
+        f"default vs baseline over {len(pairs)} datasets: fit-time ratio median "
+        f"{np.median(ratios):.2f}, largest {ratios.max():.2f}; mean accuracy "
+        f"{new_acc.mean():.2f} vs {old_acc.mean():.2f}; worst per-set change "
+        f"{(new_acc - old_acc).min():+.1f} points"
+    ]
+    bigram = [
+        100 * (new["accuracy"] - figures["tfidf_bigram_lr"]["accuracy"])
+        for new, _, figures in pairs
+        if "tfidf_bigram_lr" in figures
+    ]
+    if bigram:
+        lines.append(f"default vs tfidf_bigram_lr: worst gap {min(bigram):+.1f} points")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ and one number of epochs, three models are fitted:
   hidden 128, batch 64, Adam lr 1e-3; its other parameters at their defaults,
   so dropout 0.2 and gradient clipping at 5 included);
 - ``fixed_length``: the usual hand-written baseline, the same ids padded to
-  exactly ``max_len`` and a plain bidirectional LSTM that reads every position,
-  trained by a stock skorch ``NeuralNetClassifier`` (same sizes, no dropout,
-  no clipping);
+  exactly ``max_len`` and a plain bidirectional LSTM that reads every position
+  and pools its final states, trained by a stock skorch
+  ``NeuralNetClassifier`` (same sizes, no dropout, no clipping);
 - ``tfidf``: ``TfidfVectorizer(ngram_range=(1, 2), min_df=2)`` +
   ``LogisticRegression(max_iter=1000)``.
 
