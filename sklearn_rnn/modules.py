@@ -132,7 +132,7 @@ class RNNModule(nn.Module):
         self.embedding = nn.Embedding(n_tokens, embedding_dim, padding_idx=0)
         self.set_embeddings(self.embedding.weight)
         self.embedding.weight.requires_grad_(not freeze_embeddings)
-        self.embedding_dropout = nn.Dropout(embedding_dropout)
+        self.embedding_dropout = Dropout(embedding_dropout)
         self.layers = nn.ModuleList(
             nn.ModuleList(
                 RNN_CELLS[cell](
@@ -144,7 +144,7 @@ class RNNModule(nn.Module):
             )
             for layer in range(num_layers)
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         state_size = hidden_size * self.num_directions
         if pooling == "attention":
             self.attention = AdditiveAttention(state_size, hidden_size)
@@ -245,17 +245,13 @@ class RNNModule(nn.Module):
         # packing takes the lengths on the host, where batches come with them
         host_lengths = lengths.cpu().clamp(min=1) if self.packed else None
         lengths = lengths.to(ids.device, torch.int64, non_blocking=True).clamp(min=1)
+        # One lookup and one dropout mask per token, which the backward
+        # direction reads reversed: a mask drawn once serves both directions.
+        states = self.embedding_dropout(self.embedding(ids))
         reverse = None
         if self.num_directions == 2:
             reverse = reversal_index(lengths, ids.shape[1])
-            # Reversing ids is cheaper than reversing their embeddings, and one
-            # lookup of both orders keeps the embedding's gradient to a single
-            # dense (n_tokens, embedding_dim) buffer per step.
-            both_orders = torch.cat([ids, ids.gather(1, reverse)])
-            embedded = self.embedding_dropout(self.embedding(both_orders))
-            states, backward_input = embedded.chunk(2)
-        else:
-            states = self.embedding_dropout(self.embedding(ids))
+            backward_input = reverse_within_lengths(states, reverse)
         last_depth = len(self.layers) - 1
         keep_reversed = self.pooling in ("mean", "max", "last")
         for depth, directions in enumerate(self.layers):
@@ -326,6 +322,24 @@ def _run(layer, inputs, packed_lengths):
         layer(packed)[0], batch_first=True, total_length=inputs.shape[1]
     )
     return outputs
+
+
+class Dropout(nn.Dropout):
+    """:class:`torch.nn.Dropout` drawing its mask from uniform numbers.
+
+    The same inverted dropout: each element is kept with probability
+    ``1 - p`` and scaled by ``1 / (1 - p)``. On the CPU, PyTorch's dropout
+    draws its mask with ``bernoulli_``, which costs a training step more than
+    comparing uniform draws with ``p`` (``benchmarks/bench_dropout.py``
+    measures both); on short texts, where the recurrence is cheap, the
+    embedding's dropout is a sizeable share of the step.
+    """
+
+    def forward(self, inputs):
+        if not self.training or self.p == 0:
+            return inputs
+        keep = torch.rand(inputs.shape, device=inputs.device) >= self.p
+        return inputs * keep.to(inputs.dtype).mul_(1 / (1 - self.p))
 
 
 class AdditiveAttention(nn.Module):

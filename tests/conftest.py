@@ -14,6 +14,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(no_gpu)
 
 
+@pytest.fixture(autouse=True)
+def global_torch_generators_left_as_found():
+    """Tests that seed torch's global generators (torch.manual_seed) do so on
+    a copy: the next test, and the user's session, see them untouched."""
+    with torch.random.fork_rng(devices=range(torch.cuda.device_count())):
+        yield
+
+
 @pytest.fixture(scope="session")
 def keyword_texts():
     return keyword_data(120, seed=0)

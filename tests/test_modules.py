@@ -12,7 +12,7 @@ from sklearn_rnn.batching import (
     EncodedTexts,
     prediction_batches,
 )
-from sklearn_rnn.modules import RNNModule
+from sklearn_rnn.modules import Dropout, RNNModule
 
 CONFIGS = list(
     itertools.product(
@@ -207,13 +207,33 @@ def test_attention_weights_need_attention_pooling():
 
 
 def test_embedding_dropout_acts_in_training_only():
-    torch.manual_seed(0)
-    module = RNNModule(n_tokens=20, n_classes=2, embedding_dropout=0.5, dropout=0.0)
-    ids, lengths = random_batch()
-    module.train()
-    assert not torch.equal(module(ids, lengths), module(ids, lengths))
-    module.eval()
-    torch.testing.assert_close(module(ids, lengths), module(ids, lengths))
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        module = RNNModule(n_tokens=20, n_classes=2, embedding_dropout=0.5, dropout=0.0)
+        ids, lengths = random_batch()
+        module.train()
+        assert not torch.equal(module(ids, lengths), module(ids, lengths))
+        module.eval()
+        torch.testing.assert_close(module(ids, lengths), module(ids, lengths))
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.9])
+def test_dropout_keeps_each_value_scaled_or_zeroes_it(p):
+    inputs = torch.linspace(1, 2, 100_000, requires_grad=True)
+    dropout = Dropout(p)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        outputs = dropout(inputs)
+    kept = outputs != 0
+    torch.testing.assert_close(outputs[kept], inputs[kept] / (1 - p))
+    # 100,000 draws: the kept share is within 0.02 of 1 - p by over 10
+    # standard deviations, whatever the seed
+    assert abs(kept.float().mean().item() - (1 - p)) < 0.02
+    outputs.sum().backward()
+    expected = kept.float() / (1 - p)
+    torch.testing.assert_close(inputs.grad, expected)
+    dropout.eval()
+    assert dropout(inputs) is inputs
 
 
 def test_frozen_embeddings_take_no_gradient():
