@@ -332,13 +332,17 @@ class Dropout(nn.Dropout):
     draws its mask with ``bernoulli_``, which costs a training step more than
     comparing uniform draws with ``p`` (``benchmarks/bench_dropout.py``
     measures both); on short texts, where the recurrence is cheap, the
-    embedding's dropout is a sizeable share of the step.
+    embedding's dropout is a sizeable share of the step. Other devices keep
+    PyTorch's dropout, whose fused kernels draw and apply the mask in one
+    pass.
     """
 
     def forward(self, inputs):
         if not self.training or self.p == 0:
             return inputs
-        keep = torch.rand(inputs.shape, device=inputs.device) >= self.p
+        if inputs.device.type != "cpu":
+            return super().forward(inputs)
+        keep = torch.rand(inputs.shape) >= self.p
         return inputs * keep.to(inputs.dtype).mul_(1 / (1 - self.p))
 
 

@@ -217,6 +217,17 @@ def test_embedding_dropout_acts_in_training_only():
         torch.testing.assert_close(module(ids, lengths), module(ids, lengths))
 
 
+@pytest.mark.cuda
+def test_dropout_on_a_gpu_is_pytorchs_fused_one():
+    inputs = torch.ones(1000, device="cuda")
+    with torch.random.fork_rng(devices=[torch.cuda.current_device()]):
+        torch.cuda.manual_seed(0)
+        ours = Dropout(0.5)(inputs)
+        torch.cuda.manual_seed(0)
+        pytorchs = torch.nn.functional.dropout(inputs, 0.5, training=True)
+    assert torch.equal(ours, pytorchs)
+
+
 @pytest.mark.parametrize("p", [0.2, 0.5, 0.9])
 def test_dropout_keeps_each_value_scaled_or_zeroes_it(p):
     inputs = torch.linspace(1, 2, 100_000, requires_grad=True)
