@@ -353,7 +353,7 @@ def _read_text_classifier(described, where):
             f"network must have {len(vocabulary) + FIRST_TOKEN_ID} token ids, but "
             f"n_tokens is {network['n_tokens']}"
         )
-    vectorizer = _new_vectorizer(model)
+    vectorizer = _new_vectorizer(_settings(model))
     vectorizer.vocabulary_ = vocabulary
     model.vectorizer_ = vectorizer
     return model, network
@@ -408,11 +408,10 @@ def _read_estimator(described, where, class_name):
     params = _read_params(cls, described["params"], f"{where}.params")
     estimator = cls(**params)
     try:
-        # checked as fit checks them
-        validate_params(estimator, type(estimator)._parameter_constraints)  # noqa: SLF001
+        settings = _settings(estimator)
         # and the text parameters together, the token_pattern compiled
         if isinstance(estimator, RNNTextClassifier):
-            _new_vectorizer(estimator).build_analyzer()
+            _new_vectorizer(settings).build_analyzer()
         elif isinstance(estimator, TextVectorizer):
             estimator.build_analyzer()
     except (ValueError, TypeError) as error:
@@ -682,6 +681,7 @@ def _settings(estimator):
     return validate_params(estimator, constraints)
 
 
-def _new_vectorizer(estimator):
-    """The unfitted TextVectorizer a fit of ``estimator`` would start from."""
-    return TextTrainer(_settings(estimator)).new_vectorizer()
+def _new_vectorizer(settings):
+    """The unfitted TextVectorizer a fit with these ``settings`` (an
+    RNNTextClassifier's, validated) would start from."""
+    return TextTrainer(settings).new_vectorizer()
