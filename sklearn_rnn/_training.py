@@ -296,10 +296,10 @@ class Trainer:
             y_index, len(run.classes)
         )
         embeddings, coverage = None, None
-        if run.make_embeddings is not None and not run.continuing:
-            embeddings, coverage = run.make_embeddings(np.random.RandomState(seed))
         if run.continuing:
             coverage = getattr(self, "pretrained_coverage_", None)
+        elif run.make_embeddings is not None:
+            embeddings, coverage = run.make_embeddings(np.random.RandomState(seed))
         with seeded_generators(seed, run.device):
             train, valid = self._split(
                 run.data,
@@ -494,9 +494,9 @@ class TextTrainer(Trainer):
     def _fit_texts(self, run):
         continuing = run.continuing
         vectorizer = self.vectorizer_ if continuing else self.new_vectorizer()
-        with_counts = self._reads_whole_texts() if continuing else self.bag_of_words
+        # a continued network has the bag_of_words it was built with: checked
         ids, counts = encode(
-            vectorizer, run.data, fit=not continuing, counts=with_counts
+            vectorizer, run.data, fit=not continuing, counts=self.bag_of_words
         )
         if continuing:
             n_tokens = self.n_tokens_
@@ -536,10 +536,6 @@ class TextTrainer(Trainer):
                 "the embeddings the network learnt without them. Fit a new model "
                 "(warm_start=False) to start from the vectors.",
             )
-
-    def _reads_whole_texts(self):
-        """Whether the fitted network has a bag of words, fed whole texts."""
-        return self.net_.module_.bag is not None
 
     def new_vectorizer(self):
         """An unfitted TextVectorizer with this estimator's text parameters."""
