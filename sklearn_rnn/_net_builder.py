@@ -68,9 +68,11 @@ NET_PARAMETERS = {
     "verbose": "verbose",
 }
 LR_SCHEDULES = ("constant", "plateau", "cosine")
-# "plateau" halves the learning rate once the loss has not improved for more
-# than this many epochs in a row (two), leaving the default early stopping
-# (n_iter_no_change=3) an epoch at the lower rate before it gives up.
+# "plateau" halves the learning rate after two epochs in a row without a lower
+# training loss (ReduceLROnPlateau's patience: one). Under early stopping it waits
+# one epoch less than early stopping does, so that the last epoch before
+# stopping runs at the lower rate; waiting as long would halve the rate at the
+# very epoch training stops.
 PLATEAU_FACTOR = 0.5
 PLATEAU_PATIENCE = 1
 # The bag of words' rate as a multiple of lr; RNNNet's default, kept here so
@@ -164,7 +166,8 @@ def training_callbacks(settings, early_stopping, schedule=True):
         callbacks.append(("gradient_clipping", clipping))
     monitor = "valid_loss" if early_stopping else "train_loss"
     if schedule and settings["lr_schedule"] != "constant":
-        callbacks.append(("lr_schedule", _lr_scheduler(settings, monitor)))
+        scheduler = _lr_scheduler(settings, monitor, early_stopping)
+        callbacks.append(("lr_schedule", scheduler))
     if settings["verbose"] >= 2:
         callbacks.append(("progress_bar", ProgressBar()))
     if early_stopping:
@@ -178,14 +181,14 @@ def training_callbacks(settings, early_stopping, schedule=True):
     return callbacks
 
 
-def _lr_scheduler(settings, monitor):
+def _lr_scheduler(settings, monitor, early_stopping):
     if settings["lr_schedule"] == "plateau":
         return LRScheduler(
             policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
             monitor=monitor,
             event_name="lr",
             factor=PLATEAU_FACTOR,
-            patience=PLATEAU_PATIENCE,
+            patience=plateau_patience(settings, early_stopping),
         )
     return LRScheduler(
         policy=torch.optim.lr_scheduler.CosineAnnealingLR,
@@ -194,6 +197,14 @@ def _lr_scheduler(settings, monitor):
         # a continued fit anneals anew from the initial rate
         last_epoch=-1,
     )
+
+
+def plateau_patience(settings, early_stopping):
+    """ReduceLROnPlateau's ``patience``: the rate halves after one epoch more
+    than this without improvement."""
+    if not early_stopping:
+        return PLATEAU_PATIENCE
+    return max(settings["n_iter_no_change"] - 2, 0)
 
 
 def check_network_fits(settings, n_tokens, n_classes, device):

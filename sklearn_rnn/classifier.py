@@ -35,7 +35,7 @@ class RNNClassifier(BaseRNNClassifier):
     ----------
     embedding_dim : int, default=100
         Size of the token embeddings.
-    hidden_size : int, default=128
+    hidden_size : int, default=64
         Size of the recurrent state, per direction.
     num_layers : int, default=1
         Number of stacked recurrent layers.
@@ -70,9 +70,9 @@ class RNNClassifier(BaseRNNClassifier):
         unknown) are set to zero.
     freeze_embeddings : bool, default=False
         Keep the embeddings fixed during training.
-    lr : float, default=1e-3
+    lr : float, default=3e-3
         Learning rate.
-    batch_size : int, default=32
+    batch_size : int, default=64
         Texts per training batch.
     max_epochs : int, default=20
         Passes over the training data (fewer with early stopping).
@@ -84,9 +84,11 @@ class RNNClassifier(BaseRNNClassifier):
         Rescale gradients whose global norm exceeds this; None disables it.
     lr_schedule : {"plateau", "cosine", "constant"}, default="plateau"
         How the learning rate changes between epochs: ``"plateau"`` halves it
-        after two epochs in a row without a lower loss (the validation loss
-        with early stopping, the training loss without); ``"cosine"`` anneals it to 0
-        over ``max_epochs``; ``"constant"`` keeps it.
+        when the loss has not fallen for some epochs in a row: with early
+        stopping, the validation loss for ``n_iter_no_change - 1`` epochs (at
+        least one), so that the last epoch before stopping runs at the lower
+        rate; without, the training loss for two; ``"cosine"`` anneals it to
+        0 over ``max_epochs``; ``"constant"`` keeps it.
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
         stop when its loss has not improved for ``n_iter_no_change`` epochs,
@@ -97,7 +99,7 @@ class RNNClassifier(BaseRNNClassifier):
     validation_fraction : float in (0, 1), default=0.1
         Share of the training data held out for early stopping. Only used
         when early stopping is on.
-    n_iter_no_change : int, default=3
+    n_iter_no_change : int, default=2
         Epochs without improvement of the validation loss before stopping.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn; they multiply
@@ -333,7 +335,7 @@ class RNNTextClassifier(BaseRNNClassifier):
         :meth:`fit`, or from the first chunk in :meth:`partial_fit`.
     embedding_dim : int, default=100
         Size of the token embeddings.
-    hidden_size : int, default=128
+    hidden_size : int, default=64
         Size of the recurrent state, per direction.
     num_layers : int, default=1
         Number of stacked recurrent layers.
@@ -373,9 +375,9 @@ class RNNTextClassifier(BaseRNNClassifier):
     freeze_embeddings : bool, default=False
         Keep the embeddings fixed during training (useful with
         ``embeddings``, on small data).
-    lr : float, default=1e-3
+    lr : float, default=3e-3
         Learning rate.
-    batch_size : int, default=32
+    batch_size : int, default=64
         Texts per training batch.
     max_epochs : int, default=20
         Passes over the training data (fewer with early stopping).
@@ -387,9 +389,11 @@ class RNNTextClassifier(BaseRNNClassifier):
         Rescale gradients whose global norm exceeds this; None disables it.
     lr_schedule : {"plateau", "cosine", "constant"}, default="plateau"
         How the learning rate changes between epochs: ``"plateau"`` halves it
-        after two epochs in a row without a lower loss (the validation loss
-        with early stopping, the training loss without); ``"cosine"`` anneals it to 0
-        over ``max_epochs``; ``"constant"`` keeps it.
+        when the loss has not fallen for some epochs in a row: with early
+        stopping, the validation loss for ``n_iter_no_change - 1`` epochs (at
+        least one), so that the last epoch before stopping runs at the lower
+        rate; without, the training loss for two; ``"cosine"`` anneals it to
+        0 over ``max_epochs``; ``"constant"`` keeps it.
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
         stop when its loss has not improved for ``n_iter_no_change`` epochs,
@@ -400,7 +404,7 @@ class RNNTextClassifier(BaseRNNClassifier):
     validation_fraction : float in (0, 1), default=0.1
         Share of the training data held out for early stopping. Only used
         when early stopping is on.
-    n_iter_no_change : int, default=3
+    n_iter_no_change : int, default=2
         Epochs without improvement of the validation loss before stopping.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn; they multiply
@@ -512,7 +516,7 @@ class RNNTextClassifier(BaseRNNClassifier):
         truncation="post",
         vocabulary=None,
         embedding_dim=100,
-        hidden_size=128,
+        hidden_size=64,
         num_layers=1,
         cell="lstm",
         bidirectional=True,
@@ -522,8 +526,8 @@ class RNNTextClassifier(BaseRNNClassifier):
         bag_of_words=True,
         embeddings=None,
         freeze_embeddings=False,
-        lr=1e-3,
-        batch_size=32,
+        lr=3e-3,
+        batch_size=64,
         max_epochs=20,
         optimizer="adam",
         weight_decay=0.0,
@@ -531,7 +535,7 @@ class RNNTextClassifier(BaseRNNClassifier):
         lr_schedule="plateau",
         early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=3,
+        n_iter_no_change=2,
         class_weight=None,
         device="auto",
         precision="float32",

@@ -311,6 +311,30 @@ def test_plateau_schedule_halves_the_rate_when_the_loss_stalls(keyword_texts):
     assert steps <= {1.0, 0.5}
 
 
+@pytest.mark.parametrize("n_iter_no_change", [2, 3])
+def test_plateau_halves_the_rate_before_early_stopping_ends(
+    keyword_texts, n_iter_no_change
+):
+    X, y = keyword_texts
+    # As above, no epoch after the first lowers the validation loss by early
+    # stopping's margin: the rate halves after n_iter_no_change - 1 of them,
+    # and the last epoch runs at the lower rate before early stopping ends.
+    clf = fitted(
+        X,
+        y,
+        lr=1e-6,
+        max_epochs=8,
+        dropout=0,
+        embedding_dropout=0,
+        bag_of_words=False,
+        lr_schedule="plateau",
+        early_stopping=True,
+        n_iter_no_change=n_iter_no_change,
+    )
+    rates = [row["lr"] for row in clf.history_]
+    assert rates == [1e-6] * n_iter_no_change + [5e-7]
+
+
 def test_cosine_schedule_anneals_over_max_epochs(keyword_texts):
     X, y = keyword_texts
     clf = fitted(X, y, lr=0.01, max_epochs=4, lr_schedule="cosine")
