@@ -30,7 +30,7 @@ X_test, y_test = load_sms_spam(subset="test", return_X_y=True)
 #
 # Everything but ``cell``, ``bidirectional`` and ``bag_of_words`` is the
 # same: 32-dimensional embeddings, 32 units per direction, max pooling,
-# ``lr=0.01`` (the default 0.001 is slow for networks this small) and at
+# ``lr=0.01`` (networks this small learn slowly at the default 0.003) and at
 # most 10 epochs with early stopping on a tenth of the training messages.
 # ``random_state=0`` fixes the initial weights, the batches and the
 # validation split of every fit.

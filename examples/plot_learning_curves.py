@@ -28,8 +28,8 @@ X_test, y_test = load_sms_spam(subset="test", return_X_y=True)
 # ``early_stopping=True`` asks for it whatever the size. A stratified 10%
 # of the training messages (``validation_fraction``) is held out and never
 # trained on. After each epoch the loss on it is measured, and training stops
-# once it has not improved for ``n_iter_no_change=3`` epochs in a row, here
-# well before ``max_epochs=30``.
+# once it has not improved for ``n_iter_no_change=2`` epochs in a row (the
+# default), here well before ``max_epochs=30``.
 clf = RNNTextClassifier(
     embedding_dim=32,
     hidden_size=32,
@@ -86,13 +86,13 @@ plt.show()
 # it are the ``n_iter_no_change`` epochs that failed to improve on it.
 #
 # **The learning rate.** The default ``lr_schedule="plateau"`` halves the
-# learning rate after two epochs in a row without a lower validation loss.
-# The ``lr`` column is the rate used during each epoch: after the validation
-# loss stalls for two epochs, the next epoch runs at half the rate. A lower
-# rate takes smaller steps, which can settle into a lower loss. Because the
-# rate is halved after two bad epochs and training stops after three
-# (``n_iter_no_change=3``), the network always gets one epoch at the lower
-# rate before early stopping gives up. ``lr_schedule="cosine"`` lowers the rate
+# learning rate once the validation loss stalls, one epoch before early
+# stopping would give up: with ``n_iter_no_change=2``, after the first epoch
+# without a lower validation loss. The ``lr`` column is the rate used during
+# each epoch. A lower rate takes smaller steps, which can settle into a lower
+# loss; since training stops only after a second epoch without progress, the
+# network always gets one epoch at the lower rate before early stopping
+# gives up. ``lr_schedule="cosine"`` lowers the rate
 # smoothly to 0 by ``max_epochs``, and ``"constant"`` keeps it.
 best = history.loc[clf.best_epoch_]
 print(

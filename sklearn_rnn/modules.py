@@ -15,7 +15,7 @@ def count_weights(
     n_tokens,
     n_classes,
     embedding_dim=100,
-    hidden_size=128,
+    hidden_size=64,
     num_layers=1,
     cell="lstm",
     bidirectional=True,
@@ -69,7 +69,7 @@ class RNNModule(nn.Module):
         Number of output logits.
     embedding_dim : int, default=100
         Size of the token embeddings.
-    hidden_size : int, default=128
+    hidden_size : int, default=64
         Size of the recurrent state, per direction.
     num_layers : int, default=1
         Number of stacked recurrent layers.
@@ -111,7 +111,7 @@ class RNNModule(nn.Module):
         n_tokens,
         n_classes,
         embedding_dim=100,
-        hidden_size=128,
+        hidden_size=64,
         num_layers=1,
         cell="lstm",
         bidirectional=True,

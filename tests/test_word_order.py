@@ -31,7 +31,9 @@ def test_every_cell_learns_word_order(word_order, cell, bidirectional):
         embedding_dim=16,
         hidden_size=32,
         lr=0.01,
+        batch_size=32,
         max_epochs=12,
+        n_iter_no_change=3,
         device="cpu",
         random_state=0,
     )
