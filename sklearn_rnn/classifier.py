@@ -308,7 +308,7 @@ class RNNTextClassifier(BaseRNNClassifier):
     min_df : int or float, default=1
         Ignore tokens found in fewer texts than this (a count, or a proportion
         when a float in (0, 1]).
-    max_len : int or None, default=256
+    max_len : int or None, default=128
         Read at most this many tokens of each text; None reads all of them.
     lowercase : bool, default=True
         Lowercase texts before tokenizing.
@@ -508,7 +508,7 @@ class RNNTextClassifier(BaseRNNClassifier):
         *,
         max_features=50_000,
         min_df=1,
-        max_len=256,
+        max_len=128,
         lowercase=True,
         token_pattern=None,
         tokenizer=None,

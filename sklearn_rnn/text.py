@@ -73,7 +73,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
     min_df : int or float, default=1
         Ignore tokens that occur in fewer texts than this: an int is a count of
         texts, a float in (0, 1] a proportion of them.
-    max_len : int or None, default=256
+    max_len : int or None, default=128
         Keep at most this many tokens of a text; None keeps all of them.
     lowercase : bool, default=True
         Lowercase texts before tokenizing.
@@ -163,7 +163,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         *,
         max_features=None,
         min_df=1,
-        max_len=256,
+        max_len=128,
         lowercase=True,
         token_pattern=None,
         tokenizer=None,

@@ -381,10 +381,10 @@ def test_max_len_none_keeps_all_tokens(truncation):
     assert vec.inverse_transform(ids)[0].tolist() == text.split()
 
 
-def test_default_max_len_is_256():
+def test_default_max_len_is_128():
     text = " ".join(f"w{i}" for i in range(300))
     ids = TextVectorizer().fit_transform([text])
-    assert ids.shape == (1, 256)
+    assert ids.shape == (1, 128)
 
 
 def test_truncation_counts_tokens_not_characters():
@@ -1127,7 +1127,7 @@ def test_default_parameters():
     assert TextVectorizer().get_params() == {
         "max_features": None,
         "min_df": 1,
-        "max_len": 256,
+        "max_len": 128,
         "lowercase": True,
         "token_pattern": None,
         "tokenizer": None,
