@@ -197,6 +197,26 @@ def run_job(job, baseline):
     return json.loads(done.stdout.splitlines()[-1])
 
 
+def run_all(jobs, args, script, run, name="model"):
+    """Run ``jobs`` through ``run``, ``args.jobs`` at a time, printing each
+    result and saving all so far to ``args.json`` as they come, so that an
+    interrupted run keeps what it measured. Returns the results in job order.
+    """
+    results = []
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for result in pool.map(run, jobs):
+            results.append(result)
+            print(
+                f"  {result['dataset']:>12} {result[name]:>18}: accuracy "
+                f"{result['accuracy']:.4f}, macro-F1 {result['macro_f1']:.4f}, "
+                f"{result['fit_seconds']:.0f} s, epochs {result['epochs']}",
+                flush=True,
+            )
+            write_json(args.json, script, args, results, quiet=True)
+    print()
+    return results
+
+
 def worker():
     """Run the job given as JSON on stdin; print its result as JSON."""
     job = json.loads(sys.stdin.read())
@@ -325,21 +345,9 @@ def main():
         for round_, dataset in enumerate(args.datasets)
         for model in _in_turn(models, round_)
     ]
-    results = []
-    with ThreadPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_job, job, args.baseline) for job in jobs]
-        for future in futures:
-            result = future.result()
-            results.append(result)
-            print(
-                f"  {result['dataset']:>12} {result['model']:>15}: accuracy "
-                f"{result['accuracy']:.4f}, macro-F1 {result['macro_f1']:.4f}, "
-                f"{result['fit_seconds']:.0f} s, epochs {result['epochs']}",
-                flush=True,
-            )
-            # saved as they come, so an interrupted run keeps what it measured
-            write_json(args.json, "bench_accuracy", args, results, quiet=True)
-    print()
+    results = run_all(
+        jobs, args, "bench_accuracy", lambda job: run_job(job, args.baseline)
+    )
     report(results)
     for summary in (summarize(results), summarize_against_baseline(results)):
         if summary:

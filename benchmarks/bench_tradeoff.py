@@ -14,11 +14,10 @@ unchanged, seconds comparable only within the run.
 """
 
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from _common import make_parser, parse_args, print_header, print_table, write_json
-from bench_accuracy import run_job
+from bench_accuracy import run_all, run_job
 
 DATASETS = ("trec", "cr", "sms_spam", "mpqa", "mr", "subj")
 SETTINGS = {
@@ -76,20 +75,7 @@ def main():
                     "setting": name,
                 }
             )
-    results = []
-    with ThreadPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(_run, job) for job in jobs]
-        for future in futures:
-            result = future.result()
-            results.append(result)
-            print(
-                f"  {result['dataset']:>10} {result['setting']:>16}: accuracy "
-                f"{result['accuracy']:.4f}, {result['fit_seconds']:.0f} s, "
-                f"epochs {result['epochs']}",
-                flush=True,
-            )
-            write_json(args.json, "bench_tradeoff", args, results, quiet=True)
-    print()
+    results = run_all(jobs, args, "bench_tradeoff", _run, name="setting")
     report(results, names, args.datasets)
     write_json(args.json, "bench_tradeoff", args, results)
 
