@@ -290,21 +290,25 @@ def test_a_continued_cosine_schedule_starts_again_from_the_first_rate(
     np.testing.assert_allclose([row["lr"] for row in clf.history_[4:]], first)
 
 
-def test_plateau_schedule_halves_the_rate_when_the_loss_stalls(keyword_texts):
-    X, y = keyword_texts
-    # At this rate and without dropout the loss barely moves, so every epoch
-    # after the first is on a plateau.
+def plateau_rates(X, y, **params):
+    """Each epoch's rate under the plateau schedule, in a fit whose loss barely
+    moves (a tiny rate, no dropout): every epoch after the first is on a
+    plateau, also by early stopping's margin."""
     clf = fitted(
         X,
         y,
         lr=1e-6,
-        max_epochs=6,
         dropout=0,
         embedding_dropout=0,
         bag_of_words=False,
         lr_schedule="plateau",
+        **params,
     )
-    rates = [row["lr"] for row in clf.history_]
+    return [row["lr"] for row in clf.history_]
+
+
+def test_plateau_schedule_halves_the_rate_when_the_loss_stalls(keyword_texts):
+    rates = plateau_rates(*keyword_texts, max_epochs=6)
     assert rates[:3] == [1e-6] * 3
     assert rates[-1] < rates[0]
     steps = {round(b / a, 6) for a, b in zip(rates[:-1], rates[1:], strict=True)}
@@ -315,23 +319,14 @@ def test_plateau_schedule_halves_the_rate_when_the_loss_stalls(keyword_texts):
 def test_plateau_halves_the_rate_before_early_stopping_ends(
     keyword_texts, n_iter_no_change
 ):
-    X, y = keyword_texts
-    # As above, no epoch after the first lowers the validation loss by early
-    # stopping's margin: the rate halves after n_iter_no_change - 1 of them,
-    # and the last epoch runs at the lower rate before early stopping ends.
-    clf = fitted(
-        X,
-        y,
-        lr=1e-6,
+    # The rate halves after n_iter_no_change - 1 epochs without progress, and
+    # the last epoch runs at the lower rate before early stopping ends.
+    rates = plateau_rates(
+        *keyword_texts,
         max_epochs=8,
-        dropout=0,
-        embedding_dropout=0,
-        bag_of_words=False,
-        lr_schedule="plateau",
         early_stopping=True,
         n_iter_no_change=n_iter_no_change,
     )
-    rates = [row["lr"] for row in clf.history_]
     assert rates == [1e-6] * n_iter_no_change + [5e-7]
 
 
