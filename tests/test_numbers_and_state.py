@@ -2,6 +2,7 @@
 nothing: each case is real training, refused with a clear error, or kept as
 it was."""
 
+import ast
 import copy
 import inspect
 import math
@@ -462,6 +463,41 @@ def _parameter_docs(estimator_class):
         if name:
             entries[name].append(line)
     return {name: "\n".join(lines).strip() for name, lines in entries.items()}
+
+
+def _signature_defaults(function):
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+
+
+@pytest.mark.parametrize(
+    "estimator_class", [RNNClassifier, RNNTextClassifier, TextVectorizer]
+)
+def test_documented_defaults_are_the_signatures(estimator_class):
+    defaults = _signature_defaults(estimator_class)
+    for name, entry in _parameter_docs(estimator_class).items():
+        documented = entry.splitlines()[0].rpartition("default=")[2]
+        assert ast.literal_eval(documented) == defaults[name], name
+
+
+def test_defaults_agree_between_the_estimators_and_the_module():
+    ids = _signature_defaults(RNNClassifier)
+    texts = _signature_defaults(RNNTextClassifier)
+    assert {name: texts[name] for name in ids} == ids
+    assert texts["max_len"] == _signature_defaults(TextVectorizer)["max_len"]
+    # The module's sizes are the estimators'. Its dropout and bag of words
+    # are off unless asked for: it is a building block.
+    module = _signature_defaults(RNNModule)
+    shared = set(module) & set(ids) - {"dropout", "embedding_dropout", "bag_of_words"}
+    assert "hidden_size" in shared
+    assert {name: module[name] for name in shared} == {
+        name: ids[name] for name in shared
+    }
+    counted = _signature_defaults(count_weights)
+    assert counted == {name: module[name] for name in counted}
 
 
 def test_both_estimators_document_a_shared_parameter_alike():
