@@ -197,6 +197,22 @@ def run_job(job, baseline):
     return json.loads(done.stdout.splitlines()[-1])
 
 
+def make_job(args, dataset, model, overrides, bag_lr_factor=None):
+    """The job fitting ``model`` on ``dataset`` with the command line's data,
+    seed and threads: the keyword arguments of :func:`fit_and_score`."""
+    return {
+        "data_dir": str(args.data_dir),
+        "dataset": dataset,
+        "model": model,
+        "seed": args.seed,
+        "max_train": args.max_train,
+        "max_test": args.max_test,
+        "threads": args.threads,
+        "overrides": overrides,
+        "bag_lr_factor": bag_lr_factor,
+    }
+
+
 def run_all(jobs, args, script, run, name="model"):
     """Run ``jobs`` through ``run``, ``args.jobs`` at a time, printing each
     result and saving all so far to ``args.json`` as they come, so that an
@@ -327,21 +343,17 @@ def main():
     if overrides:
         print(f"RNN parameters set: {overrides}\n")
     jobs = [
-        {
-            "data_dir": str(args.data_dir),
-            "dataset": dataset,
-            "model": model,
-            "seed": args.seed,
-            "max_train": args.max_train,
-            "max_test": args.max_test,
-            "threads": args.threads,
-            "overrides": (
+        make_job(
+            args,
+            dataset,
+            model,
+            (
                 ({"max_epochs": 1} if args.quick else {})
                 if model == "baseline" and not args.baseline_same_set
                 else overrides
             ),
-            "bag_lr_factor": args.bag_lr_factor,
-        }
+            bag_lr_factor=args.bag_lr_factor,
+        )
         for round_, dataset in enumerate(args.datasets)
         for model in _in_turn(models, round_)
     ]

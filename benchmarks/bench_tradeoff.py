@@ -17,7 +17,13 @@ import sys
 
 import numpy as np
 from _common import make_parser, parse_args, print_header, print_table, write_json
-from bench_accuracy import run_all, run_job
+from bench_accuracy import (
+    QUICK_MAX_TEST,
+    QUICK_MAX_TRAIN,
+    make_job,
+    run_all,
+    run_job,
+)
 
 DATASETS = ("trec", "cr", "sms_spam", "mpqa", "mr", "subj")
 SETTINGS = {
@@ -51,8 +57,8 @@ def main():
     parser.add_argument("--jobs", type=int, default=1, help="models fitted at once")
     args = parse_args(parser)
     if args.quick:
-        args.max_train = args.max_train or 300
-        args.max_test = args.max_test or 200
+        args.max_train = args.max_train or QUICK_MAX_TRAIN
+        args.max_test = args.max_test or QUICK_MAX_TEST
     print_header("bench_tradeoff", args)
     names = [*args.settings, LINEAR]
     jobs = []
@@ -62,29 +68,16 @@ def main():
             overrides = dict(SETTINGS.get(name, {}))
             if args.quick and name != LINEAR:
                 overrides["max_epochs"] = 1
-            jobs.append(
-                {
-                    "data_dir": str(args.data_dir),
-                    "dataset": dataset,
-                    "model": LINEAR if name == LINEAR else "default",
-                    "seed": args.seed,
-                    "max_train": args.max_train,
-                    "max_test": args.max_test,
-                    "threads": args.threads,
-                    "overrides": overrides,
-                    "setting": name,
-                }
-            )
+            model = LINEAR if name == LINEAR else "default"
+            jobs.append((name, make_job(args, dataset, model, overrides)))
     results = run_all(jobs, args, "bench_tradeoff", _run, name="setting")
     report(results, names, args.datasets)
     write_json(args.json, "bench_tradeoff", args, results)
 
 
-def _run(job):
-    setting = job.pop("setting")
-    result = run_job(job, baseline=None)
-    result["setting"] = setting
-    return result
+def _run(named_job):
+    setting, job = named_job
+    return {**run_job(job, baseline=None), "setting": setting}
 
 
 def report(results, names, datasets):
