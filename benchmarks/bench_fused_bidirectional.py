@@ -10,9 +10,10 @@ embeddings, alternating, and reports the median of each and their ratio.
 
 import argparse
 import statistics
-import time
+from functools import partial
 
 import torch
+from _common import alternating_order, set_threads, timed
 from torch import nn
 
 from sklearn_rnn.modules import reversal_index, reverse_within_lengths
@@ -39,15 +40,6 @@ def fused_call(forward, backward, inputs):
     return states
 
 
-def time_step(step, *args, runs):
-    seconds = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        step(*args)
-        seconds.append(time.perf_counter() - start)
-    return seconds
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=64)
@@ -57,7 +49,7 @@ def main():
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     generator = torch.Generator().manual_seed(0)
     print(f"batch {args.batch}, embedding {args.embedding}, {args.threads} thread(s)")
     print("length  hidden  two calls ms  fused ms  two / fused  largest difference")
@@ -73,12 +65,13 @@ def main():
             separate[:, :, hidden:] = separate[:, :, hidden:].flip(1)
             fused = fused_call(forward, backward, inputs).detach()
             difference = (separate - fused).abs().max().item()
+            steps = {"two": two_calls, "fused": fused_call}
             times = {"two": [], "fused": []}
             for round_ in range(args.runs):
-                order = ("two", "fused") if round_ % 2 == 0 else ("fused", "two")
-                for name in order:
-                    step = two_calls if name == "two" else fused_call
-                    times[name] += time_step(step, forward, backward, inputs, runs=1)
+                for name in alternating_order(steps, round_):
+                    step = partial(steps[name], forward, backward, inputs)
+                    _, seconds = timed(step)
+                    times[name].append(seconds)
             two = statistics.median(times["two"])
             fused_time = statistics.median(times["fused"])
             print(
