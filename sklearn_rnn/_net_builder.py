@@ -188,7 +188,7 @@ def _lr_scheduler(settings, monitor, early_stopping):
             monitor=monitor,
             event_name="lr",
             factor=PLATEAU_FACTOR,
-            patience=plateau_patience(settings, early_stopping),
+            patience=_plateau_patience(settings, early_stopping),
         )
     return LRScheduler(
         policy=torch.optim.lr_scheduler.CosineAnnealingLR,
@@ -199,7 +199,7 @@ def _lr_scheduler(settings, monitor, early_stopping):
     )
 
 
-def plateau_patience(settings, early_stopping):
+def _plateau_patience(settings, early_stopping):
     """ReduceLROnPlateau's ``patience``: the rate halves after one epoch more
     than this without improvement."""
     if not early_stopping:
