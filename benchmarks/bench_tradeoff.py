@@ -38,6 +38,7 @@ SETTINGS = {
         "batch_size": 32,
         "lr": 1e-3,
         "n_iter_no_change": 3,
+        "max_len": 256,
     },
 }
 LINEAR = "tfidf_bigram_lr"
