@@ -27,8 +27,11 @@ from ._json_values import short_repr
 
 FORMAT = "sklearn-rnn"
 # Format 2 adds the digest; files of format 1 have none, and still load.
-FORMAT_VERSION = 2
+# Format 3 adds the bag of words' idf (the "bag_idf" weight); networks of
+# earlier formats have none and weight its counts as they were trained to.
+FORMAT_VERSION = 3
 FIRST_VERSION_WITH_DIGEST = 2
+FIRST_VERSION_WITH_IDF = 3
 DIGEST_KEY = "sha256"
 METADATA_KEYS = ("format", "format_version", "model", DIGEST_KEY)
 # The deepest the description nests objects and arrays: a pipeline's step,
@@ -42,7 +45,7 @@ PARTIAL_SUFFIX = ".partial"
 SYNC_UNSUPPORTED = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF}
 
 
-def write_model_file(path, description, tensors):
+def write_model_file(path, description, tensors, format_version=FORMAT_VERSION):
     """Write a model file atomically: the description as JSON, the tensors.
 
     Parameters
@@ -54,6 +57,9 @@ def write_model_file(path, description, tensors):
         The model's description, of JSON values.
     tensors : dict of str to torch.Tensor
         The weights, on the CPU and contiguous.
+    format_version : int, default=FORMAT_VERSION
+        The format the file declares: an earlier one (with a digest) for a
+        network that the current format describes otherwise.
 
     Raises
     ------
@@ -64,7 +70,7 @@ def write_model_file(path, description, tensors):
     """
     metadata = {
         "format": FORMAT,
-        "format_version": str(FORMAT_VERSION),
+        "format_version": str(format_version),
         "model": _description_json(description),
     }
     metadata[DIGEST_KEY] = _digest(metadata, tensors)
@@ -87,6 +93,8 @@ def read_model_file(path):
         not checked.
     tensors : dict of str to torch.Tensor
         The tensors, on the CPU.
+    format_version : int
+        The file's format.
 
     Raises
     ------
@@ -106,7 +114,7 @@ def read_model_file(path):
         description = _parse_description(metadata["model"])
     except ValueError as error:
         raise invalid_description(path, error) from None
-    return description, tensors
+    return description, tensors, int(metadata["format_version"])
 
 
 def invalid_description(path, error):

@@ -132,7 +132,7 @@ class RNNNet(NeuralNetClassifier):
                 if mean_weight == 0:
                     return
                 loss = loss / mean_weight
-        n_classes = _unwrapped(self.module_).head.out_features
+        n_classes = unwrapped(self.module_).head.out_features
         limit = DIVERGED_LOSS_FACTOR * math.log(n_classes)
         if not math.isfinite(loss):
             self._diverged(f"the loss became {loss}")
@@ -154,7 +154,7 @@ class RNNNet(NeuralNetClassifier):
             len(self.history),
             {
                 name: w.detach().clone()
-                for name, w in _unwrapped(self.module_).state_dict().items()
+                for name, w in unwrapped(self.module_).state_dict().items()
             },
         )
 
@@ -190,7 +190,7 @@ class RNNNet(NeuralNetClassifier):
     def _check_weights(self):
         named = [
             (name, weight)
-            for name, weight in _unwrapped(self.module_).named_parameters()
+            for name, weight in unwrapped(self.module_).named_parameters()
             if weight.numel()
         ]
         with torch.no_grad():
@@ -231,7 +231,7 @@ class RNNNet(NeuralNetClassifier):
         """
         on_device = {
             name: x[name].to(self.device, non_blocking=True)
-            for name in ("ids", "bag_ids", "bag_weights")
+            for name in ("ids", "bag_ids", "bag_counts")
             if name in x
         }
         with self._autocast():
@@ -244,7 +244,7 @@ class RNNNet(NeuralNetClassifier):
         ``counts``, whole-text token counts, feed the bag of words when
         given. Texts are predicted in batches of similar lengths.
         """
-        n_classes = _unwrapped(self.module_).head.out_features
+        n_classes = unwrapped(self.module_).head.out_features
         proba = np.empty((len(ids), n_classes), dtype=np.float64)
         with torch.inference_mode():
             for index, inputs in self._inference_batches(ids, counts):
@@ -254,7 +254,7 @@ class RNNNet(NeuralNetClassifier):
 
     def attention_weights_ids(self, ids):
         """Each text's attention weights over its real tokens, as arrays."""
-        module = _unwrapped(self.module_)
+        module = unwrapped(self.module_)
         if module.pooling != "attention":
             raise ValueError(
                 "attention_weights needs a model fitted with pooling='attention'; "
@@ -289,7 +289,7 @@ class RNNNet(NeuralNetClassifier):
         # this default, in a param group of their own
         state.setdefault("bag_lr_factor", BAG_LR_FACTOR)
         super().__setstate__(state)
-        module = _unwrapped(getattr(self, "module_", None))
+        module = unwrapped(getattr(self, "module_", None))
         if isinstance(module, RNNModule):
             module.flatten_parameters()
 
@@ -299,7 +299,7 @@ class RNNNet(NeuralNetClassifier):
         skorch's ``set_params(device=...)`` moves nothing once a net is
         initialized: this does, for a continued fit on another device.
         """
-        module = _unwrapped(self.module_)
+        module = unwrapped(self.module_)
         before = list(module.parameters())
         module.to(device)
         self.criterion_.to(device)
@@ -379,7 +379,7 @@ class RNNNet(NeuralNetClassifier):
         return torch.autocast("cuda", dtype=dtype)
 
 
-def _unwrapped(module):
+def unwrapped(module):
     """The module inside a DistributedDataParallel wrapper, or the module."""
     if isinstance(module, torch.nn.parallel.DistributedDataParallel):
         return module.module

@@ -33,6 +33,7 @@ from ._distributed import (
     shared_seed,
 )
 from ._inputs import check_ids, check_targets, check_texts, training_weights
+from ._net import unwrapped
 from ._net_builder import (
     build_net,
     built_with,
@@ -341,11 +342,17 @@ class Trainer:
                 valid,
                 callbacks,
                 run.accelerator,
+                n_train=len(train),
             )
             net.initialize()
             share_shuffles(net, run.accelerator, seed)
+            # the module itself, whether or not Accelerate wrapped it
+            module = unwrapped(net.module_)
             if embeddings is not None:
-                net.module_.set_embeddings(embeddings)
+                module.set_embeddings(embeddings)
+            if module.bag is not None:
+                frequency = train.document_frequency(run.n_tokens)
+                module.set_bag_idf(len(train), frequency)
             _train_detached(net, train, epochs=1 if run.chunk else None)
         if run.chunk:
             net.history.record("lr", net.optimizer_.param_groups[0]["lr"])

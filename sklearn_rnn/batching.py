@@ -38,7 +38,7 @@ class EncodedTexts(Dataset):
     def __init__(self, ids, y=None, sample_weight=None, counts=None):
         self.ids = torch.from_numpy(np.require(ids, np.int64, ["C", "W"]))
         self.lengths = (self.ids != 0).sum(dim=1).clamp_(min=1)
-        self.bag = None if counts is None else _NormalizedBags(counts)
+        self.bag = None if counts is None else _Bags(counts)
         self.y = None if y is None else torch.as_tensor(np.asarray(y, dtype=np.int64))
         self.sample_weight = (
             None
@@ -49,6 +49,18 @@ class EncodedTexts(Dataset):
     def __len__(self):
         return len(self.ids)
 
+    def document_frequency(self, n_tokens):
+        """How many texts hold each id, for ids 0 to ``n_tokens - 1``: in the
+        whole texts when there are counts, else in ``ids``."""
+        if self.bag is not None:
+            return self.bag.document_frequency(n_tokens)
+        ordered = np.sort(self.ids.numpy(), axis=1)
+        first = np.ones(ordered.shape, dtype=bool)
+        first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+        frequency = np.bincount(ordered[first], minlength=n_tokens)[:n_tokens]
+        frequency[0] = 0  # padding
+        return frequency
+
     def __getitem__(self, index):
         return self.batch(torch.as_tensor([index]))
 
@@ -57,10 +69,10 @@ class EncodedTexts(Dataset):
 
         ``inputs`` is a dict with ``ids`` trimmed to the longest text among them,
         their ``lengths`` (kept on the host, where batches are cut) and, when
-        the data has them, their ``sample_weight`` and their normalized bags
-        of words: ``bag_ids``, each text's distinct token ids right-padded
-        with 0 to the batch's most, and ``bag_weights``, each id's count
-        divided by the square root of the text's length, 0 at padding.
+        the data has them, their ``sample_weight`` and their bags of words:
+        ``bag_ids``, each text's distinct token ids right-padded with 0 to the
+        batch's most, and ``bag_counts``, how often each id occurs in the
+        whole text, 0 at padding.
         """
         lengths = self.lengths[index]
         ids = self.ids[index, : int(lengths.max())]
@@ -68,37 +80,37 @@ class EncodedTexts(Dataset):
         if self.sample_weight is not None:
             inputs["sample_weight"] = self.sample_weight[index]
         if self.bag is not None:
-            inputs["bag_ids"], inputs["bag_weights"] = self.bag.rows(index)
+            inputs["bag_ids"], inputs["bag_counts"] = self.bag.rows(index)
         if pin_memory:
-            for name in ("ids", "bag_ids", "bag_weights"):
+            for name in ("ids", "bag_ids", "bag_counts"):
                 if name in inputs:
                     inputs[name] = inputs[name].pin_memory()
         targets = None if self.y is None else self.y[index]
         return inputs, targets
 
 
-class _NormalizedBags:
-    """Sparse token counts, each text's divided by the square root of its length.
+class _Bags:
+    """Sparse token counts, gathered a batch at a time.
 
     A batch's rows are gathered in one vectorized step into two dense
-    (n_texts, width) tensors of ids and weights, the layout ``embedding_bag``
+    (n_texts, width) tensors of ids and counts, the layout ``embedding_bag``
     reads as one bag per row, and whose first dimension is the batch's, as
-    skorch expects of every input.
+    skorch expects of every input. The module weights the counts.
     """
 
     def __init__(self, counts):
         counts = counts.tocsr()
         counts.sum_duplicates()  # sorted, unique ids in each row
-        lengths = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
-        scale = 1 / np.sqrt(np.maximum(lengths, 1))
         self.indptr = torch.from_numpy(counts.indptr.astype(np.int64))
         self.ids = torch.from_numpy(counts.indices.astype(np.int64))
-        self.weights = torch.from_numpy(
-            (counts.data * np.repeat(scale, np.diff(counts.indptr))).astype(np.float32)
-        )
+        self.counts = torch.from_numpy(counts.data.astype(np.float32))
+
+    def document_frequency(self, n_tokens):
+        """How many texts hold each id, for ids 0 to ``n_tokens - 1``."""
+        return np.bincount(self.ids.numpy(), minlength=n_tokens)[:n_tokens]
 
     def rows(self, index):
-        """The bags of the texts at ``index``: padded ids and their weights."""
+        """The bags of the texts at ``index``: padded ids and their counts."""
         starts = self.indptr[index]
         sizes = self.indptr[index + 1] - starts
         offsets = torch.cumsum(sizes, 0) - sizes
@@ -109,10 +121,10 @@ class _NormalizedBags:
         batch_rows = torch.repeat_interleave(torch.arange(len(index)), sizes)
         shape = (len(index), max(int(sizes.max()), 1))
         ids = torch.zeros(shape, dtype=torch.int64)
-        weights = torch.zeros(shape, dtype=torch.float32)
+        counts = torch.zeros(shape, dtype=torch.float32)
         ids[batch_rows, columns] = self.ids[positions]
-        weights[batch_rows, columns] = self.weights[positions]
-        return ids, weights
+        counts[batch_rows, columns] = self.counts[positions]
+        return ids, counts
 
 
 class BatchIterator:

@@ -56,12 +56,14 @@ class RNNClassifier(BaseRNNClassifier):
         part.
     bag_of_words : bool, default=True
         Add a linear model over the text's tokens to the network's output:
-        each vocabulary token gets one learnt weight per class, and a text's
-        weights are summed and divided by the square root of its length, as
-        logistic regression reads a normalised bag of words. The recurrent
-        network then learns what word counts miss. These weights learn at ten
-        times ``lr``, since each token's weights move only on the batches
-        that hold the token.
+        each vocabulary token gets one learnt weight per class, and a text
+        adds its tokens' weights times their TF-IDF values (sublinear term
+        frequency, idf from the training texts, L2-normalised), as logistic
+        regression reads a ``TfidfVectorizer(sublinear_tf=True)`` matrix. The
+        recurrent network then learns what word counts miss. These weights
+        learn at ten times ``lr``, since each token's weights move only on the
+        batches that hold the token; when an epoch has more than 150 batches,
+        at ``10 * sqrt(150 / batches)`` times (see :ref:`bag_of_words`).
     embeddings : ndarray of shape (n_tokens, embedding_dim) or None, default=None
         Initial embedding weights, row ``i`` for token id ``i``; it must have a
         row for every id in the training data. To build one from word vectors
@@ -356,12 +358,14 @@ class RNNTextClassifier(BaseRNNClassifier):
         part.
     bag_of_words : bool, default=True
         Add a linear model over the text's tokens to the network's output:
-        each vocabulary token gets one learnt weight per class, and a text's
-        weights are summed and divided by the square root of its length, as
-        logistic regression reads a normalised bag of words. The recurrent
-        network then learns what word counts miss. These weights learn at ten
-        times ``lr``, since each token's weights move only on the batches
-        that hold the token.
+        each vocabulary token gets one learnt weight per class, and a text
+        adds its tokens' weights times their TF-IDF values (sublinear term
+        frequency, idf from the training texts, L2-normalised), as logistic
+        regression reads a ``TfidfVectorizer(sublinear_tf=True)`` matrix. The
+        recurrent network then learns what word counts miss. These weights
+        learn at ten times ``lr``, since each token's weights move only on the
+        batches that hold the token; when an epoch has more than 150 batches,
+        at ``10 * sqrt(150 / batches)`` times (see :ref:`bag_of_words`).
     embeddings : str, os.PathLike, dict, gensim KeyedVectors or None, \
             default=None
         Pretrained word vectors to start the embedding from: a word2vec or

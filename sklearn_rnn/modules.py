@@ -91,11 +91,13 @@ class RNNModule(nn.Module):
         Keep the embedding weights fixed during training.
     bag_of_words : bool, default=False
         Add to the logits a linear model over the tokens: ``bag`` holds one
-        weight per token and class, starting at zero, and a text adds its
-        tokens' weights divided by the square root of its length (a sum over
-        an L2-normalised count vector, for texts without repeated tokens).
-        Padding has no weight. :meth:`forward` can be given the bag of a
-        longer text than ``ids`` holds.
+        weight per token and class, starting at zero, and a text adds the
+        weights of its distinct tokens times their TF-IDF values, L2-normalised
+        over the text: ``(1 + log(count)) * idf`` as scikit-learn's
+        ``TfidfVectorizer(sublinear_tf=True)`` has them, with the ``bag_idf``
+        buffer that :meth:`set_bag_idf` sets from the training texts (all ones
+        until then). Padding has no weight. :meth:`forward` can be given the
+        bag of a longer text than ``ids`` holds.
     packed : bool, default=False
         Run each recurrent layer on packed sequences
         (``pack_padded_sequence``) rather than on the trimmed padded batch.
@@ -153,6 +155,38 @@ class RNNModule(nn.Module):
         if bag_of_words:
             self.bag = nn.Embedding(n_tokens, n_classes, padding_idx=0)
             nn.init.zeros_(self.bag.weight)
+        idf = torch.ones(n_tokens) if bag_of_words else None
+        self.register_buffer("bag_idf", idf)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "bag_idf" not in self._buffers:
+            # pickled before the bag read TF-IDF values: see _bag_weights
+            self.register_buffer("bag_idf", None)
+
+    def set_bag_idf(self, n_texts, document_frequency):
+        """Set the bag of words' inverse document frequencies.
+
+        Parameters
+        ----------
+        n_texts : int
+            The number of training texts.
+        document_frequency : array-like of shape (n_tokens,)
+            How many of them hold each token id. Each id's idf is
+            ``log((1 + n_texts) / (1 + document_frequency)) + 1``, as in
+            scikit-learn's ``TfidfVectorizer``; padding's is 0.
+        """
+        frequency = torch.as_tensor(document_frequency, dtype=torch.float64)
+        if self.bag_idf is None or frequency.shape != self.bag_idf.shape:
+            expected = None if self.bag_idf is None else tuple(self.bag_idf.shape)
+            raise ValueError(
+                f"document_frequency must have shape {expected} (one count per "
+                f"token id of a bag of words), got {tuple(frequency.shape)}."
+            )
+        idf = torch.log((1 + n_texts) / (1 + frequency)) + 1
+        idf[0] = 0.0
+        with torch.no_grad():
+            self.bag_idf.copy_(idf)
 
     def set_embeddings(self, weights):
         """Copy ``weights`` (n_tokens, embedding_dim) into the embedding.
@@ -171,7 +205,7 @@ class RNNModule(nn.Module):
             self.embedding.weight.copy_(weights)
             self.embedding.weight[[0, UNKNOWN_ID]] = 0.0
 
-    def forward(self, ids, lengths=None, bag_ids=None, bag_weights=None):
+    def forward(self, ids, lengths=None, bag_ids=None, bag_counts=None):
         """Return the logits of a batch.
 
         Parameters
@@ -185,9 +219,9 @@ class RNNModule(nn.Module):
             With ``bag_of_words``, each text's distinct token ids, right-padded
             with 0; they may come from a longer text than ``ids`` holds.
             Without them, the bag reads ``ids``.
-        bag_weights : Tensor of shape (batch, width), optional
-            With ``bag_ids``: each id's count divided by the square root of the
-            text's length, 0 at padding.
+        bag_counts : Tensor of shape (batch, width), optional
+            With ``bag_ids``: how often each id occurs in its text, 0 at
+            padding.
 
         Returns
         -------
@@ -198,18 +232,30 @@ class RNNModule(nn.Module):
         if self.bag is None:
             return logits
         if bag_ids is None:
-            per_token = self.bag(ids).sum(dim=1)
-            return logits + per_token * lengths.to(per_token.dtype).rsqrt()[:, None]
+            bag_ids, bag_counts = distinct_ids(ids)
         # in float32 whatever the autocast: sums over thousands of tokens
         with torch.autocast(logits.device.type, enabled=False):
             per_token = nn.functional.embedding_bag(
                 bag_ids,
                 self.bag.weight.float(),
-                per_sample_weights=bag_weights.float(),
+                per_sample_weights=self._bag_weights(bag_ids, bag_counts.float()),
                 mode="sum",
                 padding_idx=0,
             )
         return logits + per_token.to(logits.dtype)
+
+    def _bag_weights(self, bag_ids, counts):
+        """Each bag id's value: its TF-IDF, L2-normalised over the text."""
+        if self.bag_idf is None:
+            # A network pickled or saved before the idf existed was trained on
+            # counts over the square root of the text's length.
+            return counts * counts.sum(dim=1, keepdim=True).clamp(min=1).rsqrt()
+        present = counts > 0
+        sublinear = torch.where(present, counts.clamp(min=1).log() + 1, 0.0)
+        values = sublinear * self.bag_idf.float()[bag_ids]
+        norms = values.norm(dim=1, keepdim=True)
+        # a text without tokens has no values to scale
+        return values / norms.clamp(min=torch.finfo(values.dtype).tiny)
 
     def flatten_parameters(self):
         """Put each recurrent layer's weights in cuDNN's single buffer.
@@ -363,6 +409,22 @@ class AdditiveAttention(nn.Module):
     def forward(self, states, mask):
         scores = self.score(torch.tanh(self.project(states))).squeeze(-1)
         return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+
+
+def distinct_ids(ids):
+    """Each row's distinct ids and how often each occurs, as the bag reads them.
+
+    Returns two tensors of the shape of ``ids``: the distinct ids of each row
+    in ascending order, right-padded with 0, and their counts, 0 at padding.
+    """
+    ordered = ids.sort(dim=1).values
+    starts = torch.ones_like(ordered, dtype=torch.bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    run = starts.cumsum(dim=1) - 1
+    distinct = torch.zeros_like(ordered).scatter_(1, run, ordered)
+    counts = torch.zeros(ordered.shape, device=ids.device)
+    counts.scatter_add_(1, run, torch.ones(ordered.shape, device=ids.device))
+    return distinct, counts * (distinct != 0)
 
 
 def reversal_index(lengths, max_length):

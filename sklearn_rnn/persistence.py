@@ -30,7 +30,13 @@ from ._json_values import (
     json_type,
     short_repr,
 )
-from ._model_file import invalid_description, read_model_file, write_model_file
+from ._model_file import (
+    FIRST_VERSION_WITH_IDF,
+    FORMAT_VERSION,
+    invalid_description,
+    read_model_file,
+    write_model_file,
+)
 from ._net_builder import build_net, training_callbacks
 from ._param_validation import python_scalar, validate_params
 from ._training import HISTORY_KEYS, TextTrainer, network_attributes
@@ -99,7 +105,7 @@ def save_model(model, path):
     """
     description, tensors = _describe_model(model)
     _check_finite_weights(tensors)
-    write_model_file(path, description, tensors)
+    write_model_file(path, description, tensors, _format_version(tensors))
 
 
 def load_model(path, device="cpu"):
@@ -136,18 +142,19 @@ def load_model(path, device="cpu"):
         If there is no file at ``path``.
     """
     path = os.fspath(path)
-    description, tensors = read_model_file(path)
+    description, tensors, format_version = read_model_file(path)
     try:
         model, estimator, network = _read_description(description)
     except ValueError as error:
         raise invalid_description(path, error) from None
+    has_idf = format_version >= FIRST_VERSION_WITH_IDF
     try:
-        _check_weights(estimator, network, tensors)
+        _check_weights(estimator, network, tensors, has_idf)
     except ValueError as error:
         raise ValueError(
             f"{path!r} does not hold a consistent sklearn-rnn model: {error}"
         ) from None
-    _restore_network(estimator, network, tensors, resolve_device(device))
+    _restore_network(estimator, network, tensors, resolve_device(device), has_idf)
     return model
 
 
@@ -291,6 +298,14 @@ def _plain(value):
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     return python_scalar(value)
+
+
+def _format_version(tensors):
+    """The newest format that describes these weights: a bag of words without
+    an idf (trained before format 3) is written as format 2 files have it."""
+    if "bag.weight" in tensors and "bag_idf" not in tensors:
+        return FIRST_VERSION_WITH_IDF - 1
+    return FORMAT_VERSION
 
 
 def _weights(estimator):
@@ -575,9 +590,15 @@ def _read_vocabulary(tokens, where):
 # --- checking and loading the weights ------------------------------------------
 
 
-def _check_weights(estimator, network, tensors):
-    """Refuse weights unlike those of the described network, before building it."""
+def _check_weights(estimator, network, tensors, has_idf):
+    """Refuse weights unlike those of the described network, before building it.
+
+    Without ``has_idf`` (files of formats before it), the network has no
+    ``bag_idf``.
+    """
     expected = _expected_weights(estimator, network, tensors)
+    if not has_idf:
+        expected.pop("bag_idf", None)
     if set(tensors) != set(expected):
         missing, extra = set(expected) - set(tensors), set(tensors) - set(expected)
         raise ValueError(
@@ -651,12 +672,15 @@ def _check_sizes(estimator, network, tensors):
             )
 
 
-def _restore_network(estimator, network, tensors, device):
+def _restore_network(estimator, network, tensors, device, has_idf):
     classes, n_tokens = network["classes"], network["n_tokens"]
     settings = _settings(estimator)
     callbacks = training_callbacks(settings, early_stopping=False)
     net = build_net(settings, n_tokens, len(classes), device, callbacks=callbacks)
     net.initialize()
+    if not has_idf:
+        # weighs the bag's counts as networks of those formats were trained to
+        net.module_.register_buffer("bag_idf", None)
     net.module_.load_state_dict(tensors)
     net.module_.flatten_parameters()
     net.module_.eval()

@@ -8,12 +8,14 @@ import pytest
 import torch
 from helpers import FAST, keyword_data
 from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import TfidfTransformer
 from skorch.exceptions import DeviceWarning
 
-from sklearn_rnn import RNNTextClassifier
+from sklearn_rnn import RNNClassifier, RNNTextClassifier, TextVectorizer
 from sklearn_rnn._net import RNNNet
 from sklearn_rnn.datasets import load_sms_spam
 from sklearn_rnn.modules import RNNModule
+from sklearn_rnn.text import UNKNOWN_ID
 
 
 def fitted(X, y, **params):
@@ -698,6 +700,14 @@ def test_bag_of_words_learns_word_weights_at_a_higher_rate(keyword_texts):
     assert leaning[vocabulary["key1"]] > 0 > leaning[vocabulary["key0"]]
 
 
+def test_the_bag_rate_tapers_as_an_epoch_has_more_batches():
+    # 600 texts in batches of 2: 300 batches, twice the 150 of the full rate
+    X, y = keyword_data(600, seed=5)
+    clf = fitted(X, y, batch_size=2, max_epochs=1, early_stopping=False)
+    main, bag = clf.net_.optimizer_.param_groups
+    assert bag["lr"] == pytest.approx(10 * np.sqrt(150 / 300) * main["lr"])
+
+
 def test_without_bag_of_words_the_network_has_no_bag(keyword_texts):
     X, y = keyword_texts
     clf = fitted(X, y, bag_of_words=False)
@@ -724,3 +734,41 @@ def test_bag_of_words_reads_past_max_len():
     without_bag = fitted(X_all, y_all, bag_of_words=False, **params)
     assert with_bag.score(X, y) == 1.0
     assert without_bag.score(X, y) <= 0.7
+
+
+def test_the_bag_weighs_tokens_by_their_idf_in_the_training_texts():
+    X, y = keyword_data(60, seed=3)
+    clf = fitted(X, y, early_stopping=False, max_epochs=1)
+    counts = clf.vectorizer_.transform_counts(X)
+    # scikit-learn's idf of each column the training texts hold
+    expected = TfidfTransformer().fit(counts).idf_
+    held = np.asarray((counts > 0).sum(axis=0)).ravel() > 0
+    idf = clf.net_.module_.bag_idf.numpy()
+    np.testing.assert_allclose(idf[held], expected[held], rtol=1e-6)
+    assert idf[0] == 0  # padding
+
+
+def test_the_idf_comes_from_the_training_part_and_a_continued_fit_keeps_it():
+    X, y = keyword_data(200, seed=3)
+    clf = fitted(X, y, early_stopping=True, max_epochs=1, n_iter_no_change=1)
+    idf = clf.net_.module_.bag_idf.clone()
+    n_train = len(X) - int(np.ceil(clf.validation_fraction * len(X)))
+    # the unknown token is in no training text: log((1 + n) / (1 + 0)) + 1
+    assert idf[UNKNOWN_ID].item() == pytest.approx(np.log(1 + n_train) + 1)
+    clf.set_params(warm_start=True).fit(X[:50], y[:50])
+    torch.testing.assert_close(clf.net_.module_.bag_idf, idf)
+
+
+def test_the_id_level_classifier_takes_the_idf_of_its_ids():
+    X, y = keyword_data(60, seed=3)
+    ids = TextVectorizer().fit_transform(X)
+    clf = RNNClassifier(**{**FAST, "early_stopping": False, "max_epochs": 1})
+    clf.fit(ids, y)
+    n_tokens = clf.net_.module_.bag.weight.shape[0]
+    counts = np.zeros((len(ids), n_tokens))
+    for row, text_ids in enumerate(ids):
+        np.add.at(counts[row], text_ids[text_ids != 0], 1)
+    held = counts.any(axis=0)
+    expected = TfidfTransformer().fit(counts).idf_
+    idf = clf.net_.module_.bag_idf.numpy()
+    np.testing.assert_allclose(idf[held], expected[held], rtol=1e-6)

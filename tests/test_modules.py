@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 import torch
+from sklearn.feature_extraction.text import TfidfTransformer
 
 from sklearn_rnn.batching import (
     PREDICT_BATCH_TOKENS,
@@ -36,9 +37,11 @@ def make_module(cell, bidirectional, pooling, num_layers=1, bag_of_words=True):
         bag_of_words=bag_of_words,
     )
     if bag_of_words:
-        # the bag starts at zero; random weights make the tests see it
+        # the bag starts at zero and the idf at one; other values make the
+        # tests see them
         with torch.no_grad():
             module.bag.weight[1:].normal_()
+        module.set_bag_idf(10, np.arange(20) % 7)
     return module.eval()
 
 
@@ -258,23 +261,74 @@ def test_embeddings_of_the_wrong_shape_are_refused():
         module.set_embeddings(torch.ones(4))
 
 
-def test_bag_of_words_adds_token_weights_over_root_length():
-    module = make_module("gru", True, "max")
-    ids, lengths = random_batch()
+def id_counts(ids, n_tokens=20):
+    counts = np.zeros((len(ids), n_tokens))
+    for row, text_ids in enumerate(np.asarray(ids)):
+        np.add.at(counts[row], text_ids[text_ids != 0], 1)
+    return counts
+
+
+def bag_logits(module, ids, lengths=None, **bag):
+    """What the bag of words adds to the logits of ``ids``."""
     with torch.no_grad():
-        with_bag = module(ids, lengths)
-        bag, module.bag = module.bag, None
+        with_bag = module(ids, lengths, **bag)
+        kept, module.bag = module.bag, None
         without_bag = module(ids, lengths)
-    expected = bag.weight[ids].sum(dim=1) / lengths[:, None].float().sqrt()
-    torch.testing.assert_close(with_bag - without_bag, expected)
+        module.bag = kept
+    return with_bag - without_bag
+
+
+def test_bag_of_words_adds_tokens_weighted_as_tfidf_does():
+    module = make_module("gru", True, "max")
+    training_ids, _ = random_batch(seed=1, n_rows=30)
+    training_counts = id_counts(training_ids)
+    tfidf = TfidfTransformer(sublinear_tf=True).fit(training_counts)
+    module.set_bag_idf(30, (training_counts > 0).sum(axis=0))
+    ids, lengths = random_batch()
+    values = torch.as_tensor(
+        tfidf.transform(id_counts(ids)).toarray(), dtype=torch.float32
+    )
+    expected = values @ module.bag.weight.detach()
+    torch.testing.assert_close(bag_logits(module, ids, lengths), expected)
+
+
+def test_a_network_from_before_the_idf_weights_counts_over_root_length():
+    module = make_module("gru", True, "max")
+    # as a network pickled before the idf existed is unpickled
+    state = vars(module).copy()
+    del state["_buffers"]["bag_idf"]
+    old = RNNModule.__new__(RNNModule)
+    old.__setstate__(state)
+    assert old.bag_idf is None
+    assert "bag_idf" not in old.state_dict()
+    ids, lengths = random_batch()
+    expected = module.bag.weight[ids].sum(dim=1) / lengths[:, None].float().sqrt()
+    torch.testing.assert_close(bag_logits(old, ids, lengths), expected.detach())
+
+
+def test_document_frequencies_of_the_wrong_shape_are_refused():
+    module = make_module("gru", True, "max")
+    with pytest.raises(ValueError, match=r"shape \(20,\)"):
+        module.set_bag_idf(3, np.ones(19))
+    without_bag = make_module("gru", True, "max", bag_of_words=False)
+    with pytest.raises(ValueError, match="bag of words"):
+        without_bag.set_bag_idf(3, np.ones(20))
+
+
+def test_document_frequencies_count_texts_not_occurrences():
+    ids = np.array([[2, 2, 3, 0], [3, 4, 4, 4]])
+    expected = [0, 0, 1, 2, 1, 0]
+    from_ids = EncodedTexts(ids).document_frequency(6)
+    counts = scipy.sparse.csr_matrix(id_counts(ids, 6))
+    from_counts = EncodedTexts(ids, counts=counts).document_frequency(6)
+    np.testing.assert_array_equal(from_ids, expected)
+    np.testing.assert_array_equal(from_counts, expected)
 
 
 def test_a_bag_given_as_counts_equals_the_bag_of_the_ids():
     module = make_module("lstm", False, "mean")
     ids, lengths = random_batch()
-    counts = np.zeros((len(ids), 20))
-    for row, text_ids in enumerate(ids.numpy()):
-        np.add.at(counts[row], text_ids[text_ids != 0], 1)
+    counts = id_counts(ids)
     data = EncodedTexts(ids.numpy(), counts=scipy.sparse.csr_matrix(counts))
     index = torch.tensor([4, 0, 2, 5])  # gathered out of order
     inputs, _ = data.batch(index)
@@ -290,12 +344,9 @@ def test_a_bag_may_count_more_tokens_than_the_ids_hold():
     # the text's tokens are 3, 4, 5, 5; the network reads only the first two
     longer = scipy.sparse.csr_matrix(([1, 1, 2], [3, 4, 5], [0, 3]), shape=(1, 20))
     inputs, _ = EncodedTexts(ids.numpy(), counts=longer).batch(torch.arange(1))
-    with torch.no_grad():
-        with_bag = module(**inputs)
-        bag, module.bag = module.bag, None
-        without_bag = module(ids)
-    expected = bag.weight[[3, 4, 5, 5]].sum(0) / 2
-    torch.testing.assert_close(with_bag - without_bag, expected[None, :])
+    values = torch.tensor([1, 1, 1 + np.log(2)]).float() * module.bag_idf[[3, 4, 5]]
+    expected = (values / values.norm()) @ module.bag.weight[[3, 4, 5]].detach()
+    torch.testing.assert_close(bag_logits(module, **inputs), expected[None, :])
 
 
 def test_bag_of_words_starts_at_zero_and_padding_never_learns():

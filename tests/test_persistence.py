@@ -1,5 +1,6 @@
 """save_model and load_model: round trips, and refusing bad or hostile files."""
 
+import copy
 import errno
 import json
 import os
@@ -410,7 +411,7 @@ def test_edited_tensors_or_metadata_are_refused(saved, edit):
         tensors["head.weight"] = tensors["head.weight"].reshape(-1).contiguous()
     elif edit == "retype":
         tensors["head.bias"] = tensors["head.bias"].view(torch.int32)
-    elif edit == "format_version":  # what a damaged "2" might become
+    elif edit == "format_version":  # what a damaged "3" might become
         metadata["format_version"] = "1"
     else:
         metadata[DIGEST_KEY] = "0" * 64
@@ -423,23 +424,59 @@ def test_a_file_of_the_current_format_without_a_digest_is_refused(saved):
     metadata, tensors = read_file(saved)
     del metadata[DIGEST_KEY]
     rewrite(saved, tensors, metadata)
-    with pytest.raises(ValueError, match="is damaged: a file of model format 2"):
+    with pytest.raises(ValueError, match="is damaged: a file of model format 3"):
         load_model(saved)
 
 
 def as_format_1(path):
-    """Rewrite a model file as sklearn-rnn wrote it before the digest."""
+    """Rewrite a model file as sklearn-rnn wrote it before the digest (and
+    before the bag's idf)."""
     metadata, tensors = read_file(path)
-    del metadata[DIGEST_KEY]
+    del metadata[DIGEST_KEY], tensors["bag_idf"]
     return rewrite(path, tensors, {**metadata, "format_version": "1"})
 
 
-def test_a_file_of_format_1_without_a_digest_loads(data, fitted, saved):
-    as_format_1(saved)
+def as_format_2(path):
+    """Rewrite a model file as sklearn-rnn wrote it before the bag's idf."""
+    metadata, tensors = read_file(path)
+    del tensors["bag_idf"]
+    return reseal(path, tensors, {**metadata, "format_version": "2"})
+
+
+def without_idf(fitted):
+    """``fitted`` as a network trained before the bag's idf would predict."""
+    old = copy.deepcopy(fitted)
+    old.net_.module_.register_buffer("bag_idf", None)
+    return old
+
+
+@pytest.mark.parametrize("as_older_format", [as_format_1, as_format_2])
+def test_files_of_formats_before_the_idf_load_weighting_counts_as_then(
+    data, fitted, saved, as_older_format
+):
+    as_older_format(saved)
     X, _ = data
     loaded = load_model(saved)
-    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+    assert loaded.net_.module_.bag_idf is None
+    np.testing.assert_array_equal(
+        loaded.predict_proba(X), without_idf(fitted).predict_proba(X)
+    )
+    assert not np.allclose(loaded.predict_proba(X), fitted.predict_proba(X))
     assert loaded.history_ == fitted.history_
+
+
+def test_the_idf_belongs_in_files_of_format_3_and_in_no_earlier_one(saved):
+    metadata, tensors = read_file(saved)
+    assert metadata["format_version"] == "3"
+    del tensors["bag_idf"]
+    reseal(saved, tensors, metadata)
+    with pytest.raises(ValueError, match=r"missing \['bag_idf'\]"):
+        load_model(saved)
+    metadata, tensors = read_file(saved)
+    tensors["bag_idf"] = torch.ones(len(tensors["bag.weight"]))
+    reseal(saved, tensors, {**metadata, "format_version": "2"})
+    with pytest.raises(ValueError, match=r"unexpected \['bag_idf'\]"):
+        load_model(saved)
 
 
 def test_a_file_of_format_1_is_still_read_field_by_field(saved):
@@ -454,11 +491,16 @@ def test_a_file_of_format_1_is_still_read_field_by_field(saved):
 def test_saving_a_loaded_file_of_format_1_adds_the_digest(data, saved, tmp_path):
     as_format_1(saved)
     again = tmp_path / "again.safetensors"
-    save_model(load_model(saved), again)
+    loaded = load_model(saved)
+    save_model(loaded, again)
     metadata, _ = read_file(again)
-    assert metadata["format_version"] == str(FORMAT_VERSION)
+    # format 2: the newest without the bag's idf, which this network has not
+    assert metadata["format_version"] == "2"
     assert len(metadata[DIGEST_KEY]) == 64
-    assert load_model(again).classes_.tolist() == ["neg", "pos"]
+    X, _ = data
+    np.testing.assert_array_equal(
+        load_model(again).predict_proba(X), loaded.predict_proba(X)
+    )
 
 
 # --- strict reading: an adversarial battery -----------------------------------
@@ -889,7 +931,7 @@ def test_a_pipeline_with_class_weights_nests_as_deep_as_the_format_allows(
 METADATA_EDITS = {
     "unknown-key": (
         lambda m: m.update({"comment": "hi"}),
-        r"metadata fields that sklearn-rnn model format 2 does not have: \['comment'\]",
+        r"metadata fields that sklearn-rnn model format 3 does not have: \['comment'\]",
     ),
     "version-word": (lambda m: m.update({"format_version": "two"}), "unreadable"),
     "version-zero": (lambda m: m.update({"format_version": "0"}), "unreadable"),
