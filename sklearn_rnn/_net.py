@@ -13,6 +13,7 @@ from skorch.utils import TeeGenerator
 from torch.utils.data import Dataset
 
 from ._device import PRECISIONS
+from ._epoch_log import EpochLog
 from .batching import BatchIterator, EncodedTexts, prediction_batches
 from .modules import RNNModule
 
@@ -86,6 +87,13 @@ class RNNNet(NeuralNetClassifier):
         rate = kwargs.get("lr", self.lr) * self.bag_lr_factor
         return ([{"params": rest}, {"params": bag, "lr": rate}],), kwargs
 
+    @property
+    def _default_callbacks(self):
+        return [
+            (name, EpochLog() if name == "print_log" else callback)
+            for name, callback in super()._default_callbacks
+        ]
+
     def initialize(self):
         self.grad_scaler_ = None
         self.interrupted_ = False
@@ -99,6 +107,8 @@ class RNNNet(NeuralNetClassifier):
         # interrupt.
         self.interrupted_ = False
         self.epoch_weights_ = None
+        # what the epoch log counts towards
+        self.planned_epochs_ = self.max_epochs if epochs is None else epochs
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except KeyboardInterrupt:

@@ -29,6 +29,7 @@ from ._distributed import (
     check_batches_for_processes,
     detach_accelerator,
     make_accelerator,
+    print_on_main_process,
     share_shuffles,
     shared_seed,
 )
@@ -296,6 +297,9 @@ class Trainer:
         early_stopping = not run.chunk and self._uses_early_stopping(
             y_index, len(run.classes)
         )
+        if self.verbose and not run.chunk:
+            say = print if run.accelerator is None else print_on_main_process
+            say(self._describe_split(len(y_index), early_stopping))
         embeddings, coverage = None, None
         if run.continuing:
             coverage = getattr(self, "pretrained_coverage_", None)
@@ -443,7 +447,30 @@ class Trainer:
         )
 
     def _n_validation(self, n_samples):
-        return int(np.ceil(self.validation_fraction * n_samples))
+        return validation_size(n_samples, self.validation_fraction)
+
+    def _describe_split(self, n_samples, early_stopping):
+        """One line saying whether early stopping is on, why, and what it
+        holds out."""
+        why = ""
+        if self.early_stopping == "auto":
+            limit = f"{AUTO_EARLY_STOPPING_MIN_SAMPLES:,}"
+            why = (
+                f" (by default from {limit} texts)"
+                if early_stopping
+                else f" (by default below {limit} texts, or when a validation "
+                "split cannot hold every class)"
+            )
+        if not early_stopping:
+            return (
+                f"Early stopping is off{why}: training on all {n_samples:,} "
+                f"texts for {self.max_epochs} epochs."
+            )
+        n_valid = self._n_validation(n_samples)
+        return (
+            f"Early stopping is on{why}: training on {n_samples - n_valid:,} "
+            f"texts, {n_valid:,} held out for validation."
+        )
 
     def _split(self, ids, counts, y_index, weights, n_classes, seed, early_stopping):
         if not early_stopping:
@@ -598,6 +625,11 @@ def text_inputs(vectorizer, net, texts):
     """The ids of ``texts`` for ``net``, with their whole-text counts when its
     bag of words reads them."""
     return encode(vectorizer, texts, counts=net.module_.bag is not None)
+
+
+def validation_size(n_samples, fraction):
+    """How many of ``n_samples`` early stopping holds out for validation."""
+    return int(np.ceil(fraction * n_samples))
 
 
 def unknown_beyond(ids, n_tokens):

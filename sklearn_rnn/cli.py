@@ -27,7 +27,7 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 
 from ._data_files import FORMATS, DataFileError, as_model_labels, read_columns
 from ._param_validation import validate_params
-from ._training import InterruptedAfterEpochs
+from ._training import InterruptedAfterEpochs, validation_size
 from ._version import __version__
 from .classifier import RNNTextClassifier
 from .persistence import load_model, save_model
@@ -402,7 +402,7 @@ def run_train(args):
                 },
                 args.format,
             )
-            say(f"Training on {len(texts):,} texts from {args.data}...")
+            say(f"Read {_texts(len(texts))} from {args.data}.")
             start = time.perf_counter()
             _fit(estimator, texts, labels)
         except InterruptedAfterEpochs:
@@ -476,7 +476,7 @@ def _fit(estimator, texts, labels):
             "(--quiet prints none)"
         ) from None
     except TRAINING_ERRORS as error:
-        raise CommandError(f"cannot train: {error}") from None
+        raise CommandError(f"cannot train: {as_options(str(error))}") from None
     except (RuntimeError, MemoryError) as error:
         problem = _allocation_problem(error)
         if problem is None:
@@ -605,13 +605,34 @@ def _load(path, device):
     try:
         return load_model(path, device=device)
     except (OSError, ValueError) as error:
-        raise CommandError(str(error)) from None
+        raise CommandError(as_options(str(error))) from None
+
+
+def as_options(message):
+    """``message`` with the estimator's parameters spelt as this command's
+    options: ``device='auto'`` becomes ``--device auto``."""
+    names = "|".join(
+        name for name in RNNTextClassifier().get_params() if name not in NOT_OPTIONS
+    )
+
+    def option(match):
+        value = match.group("quoted")
+        if value is None:
+            value = match.group("plain")
+        return f"--{match.group('name').replace('_', '-')} {value}"
+
+    pattern = (
+        rf"(?<![\w.-])(?P<name>{names})="
+        # a plain value ends before a sentence's full stop
+        r"(?:'(?P<quoted>[^'\s]*)'|(?P<plain>[\w+-]+(?:\.[\w+-]+)*))"
+    )
+    return re.sub(pattern, option, message)
 
 
 def _predict_proba(model, texts, say):
     """``model.predict_proba(texts)``, saying how far it got on long inputs."""
     n_texts = len(texts)
-    say(f"Predicting {n_texts:,} texts...")
+    say(f"Predicting {_texts(n_texts)}...")
     chunks = []
     for start in range(0, n_texts, PREDICTION_CHUNK):
         chunks.append(model.predict_proba(texts[start : start + PREDICTION_CHUNK]))
@@ -628,15 +649,29 @@ def _write_predictions(file, classes, labels, probabilities):
 
 
 def _training_summary(estimator, n_texts, seconds, path):
+    texts = _texts(n_texts)
     epochs = f"{estimator.n_epochs_} epoch{'s' * (estimator.n_epochs_ != 1)}"
     if estimator.best_epoch_ is not None:
-        epochs += f", keeping epoch {estimator.best_epoch_} (early stopping)"
+        n_valid = validation_size(n_texts, estimator.validation_fraction)
+        texts = f"{_texts(n_texts - n_valid)} ({n_valid:,} held out for validation)"
+        ended = (
+            "stopped early"
+            if estimator.n_epochs_ < estimator.max_epochs
+            else "the most --max-epochs allows"
+        )
+        epochs += (
+            f" ({ended}), keeping epoch {estimator.best_epoch_}, the best on validation"
+        )
     classes = estimator.classes_.tolist()
     shown = ", ".join(map(str, classes[:10])) + (", ..." if len(classes) > 10 else "")
     return (
-        f"Trained on {n_texts:,} texts, {len(classes)} classes ({shown}), "
+        f"Trained on {texts}, {len(classes)} classes ({shown}), "
         f"{epochs}, in {seconds:.1f} s.\nModel saved to {path}"
     )
+
+
+def _texts(n_texts):
+    return f"{n_texts:,} text{'s' * (n_texts != 1)}"
 
 
 def _format_matrix(matrix, names):

@@ -24,7 +24,7 @@ from helpers import keyword_data
 
 from sklearn_rnn import RNNTextClassifier, cli, load_model
 from sklearn_rnn._data_files import as_model_labels
-from sklearn_rnn.cli import main, parse_value
+from sklearn_rnn.cli import as_options, main, parse_value
 
 TINY = [
     "--max-epochs", "2", "--embedding-dim", "8", "--hidden-size", "8",
@@ -158,9 +158,56 @@ def test_train_shows_epochs_and_a_summary(tmp_path, capsys):
     code, out, err = run(capsys, "train", data, *TINY, "-o", model)
     assert code == 0
     assert "train_loss" in out
-    assert "Trained on 60 texts, 2 classes (neg, pos), 2 epochs" in out
+    assert (
+        "Early stopping is off (by default below 1,000 texts, or when a "
+        "validation split cannot hold every class): training on all 60 texts "
+        "for 2 epochs." in out
+    )
+    assert "Trained on 60 texts, 2 classes (neg, pos), 2 epochs, in" in out
     assert f"Model saved to {model}" in out
-    assert "Training on 60 texts" in err
+    assert f"Read 60 texts from {data}." in err
+
+
+@pytest.mark.parametrize(
+    ("options", "ended"),
+    [
+        # the rate is too small to lower the validation loss by early
+        # stopping's threshold: the second epoch is no better than the first
+        (
+            ["--max-epochs", "5", "--lr", "1e-9", "--n-iter-no-change", "1"],
+            "stopped early",
+        ),
+        (["--n-iter-no-change", "5"], "the most --max-epochs allows"),
+    ],
+)
+def test_the_summary_says_what_early_stopping_held_out_and_why_training_ended(
+    tmp_path, capsys, options, ended
+):
+    texts, labels = texts_and_labels()
+    data = write_data(tmp_path / "data.csv", texts, labels)
+    model = tmp_path / "model.safetensors"
+    args = [*TINY, "--early-stopping", "True", *options]
+    code, out, _ = run(capsys, "train", data, *args, "-o", model)
+    assert code == 0
+    assert (
+        "Early stopping is on: training on 54 texts, 6 held out for validation." in out
+    )
+    summary = re.search(r"Trained on (.*), in", out).group(1)
+    assert summary.startswith(
+        "54 texts (6 held out for validation), 2 classes (neg, pos), 2 epochs "
+        f"({ended}), keeping epoch "
+    )
+    assert summary.endswith(", the best on validation")
+
+
+def test_errors_name_the_options_not_the_parameters(tmp_path, capsys):
+    texts, labels = texts_and_labels()
+    data = write_data(tmp_path / "data.csv", texts, labels)
+    options = [*TINY, "--device", "cuda:99"]
+    code, _, err = run(capsys, "train", data, *options, "-o", tmp_path / "m")
+    # no CUDA, or fewer than 100 CUDA devices: refused either way
+    assert_usage_error(code, err, "cannot train: --device cuda:99 was requested")
+    assert "device=" not in err
 
 
 def test_train_passes_options_to_the_estimator(tmp_path, capsys):
@@ -190,7 +237,31 @@ def test_predict_writes_clean_csv_to_stdout(trained, capsys):
     header, labels, proba = read_predictions(out)
     assert header == ["label", "proba_neg", "proba_pos"]
     np.testing.assert_allclose(proba, load_model(model).predict_proba(texts))
-    assert "Predicting 60 texts" in err
+    assert "Predicting 60 texts..." in err
+
+
+def test_one_text_is_one_text(trained, tmp_path, capsys):
+    model, _, texts, _ = trained
+    data = write_data(tmp_path / "one.csv", texts[:1])
+    code, _, err = run(capsys, "predict", model, data)
+    assert code == 0
+    assert "Predicting 1 text..." in err
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "device='cuda' was requested. Use device='auto' to fall back.",
+            "--device cuda was requested. Use --device auto to fall back.",
+        ),
+        ("Lower lr=0.1. Or max_len=None;", "Lower --lr 0.1. Or --max-len None;"),
+        # not parameters of the command: left as they are
+        ("module__hidden_size=3, self.lr=2", "module__hidden_size=3, self.lr=2"),
+    ],
+)
+def test_messages_spell_parameters_as_options(message, expected):
+    assert as_options(message) == expected
 
 
 def test_predict_reports_progress_in_chunks(trained, tmp_path, capsys, monkeypatch):
@@ -605,7 +676,7 @@ def test_an_input_is_never_an_output(trained, tmp_path, capsys):
     ]:
         code, out, err = run(capsys, *args)
         assert_usage_error(code, err, f"cannot write {args[-1]}: {what}")
-        assert "Training on" not in err and "Predicting" not in err
+        assert "texts from" not in err and "Predicting" not in err
     with open(data, "ab") as appended:
         result = run_cli("predict", model, data, stdout=appended)
     assert_usage_error(result.returncode, result.stderr, "stdout is the data file")
@@ -618,7 +689,7 @@ def test_train_refuses_a_device_as_its_output_before_training(trained, capsys):
     assert os.path.exists("/dev/full") or pytest.skip("no /dev/full")
     code, _, err = run(capsys, "train", data, *TINY, "-o", "/dev/full")
     assert_usage_error(code, err, "cannot write /dev/full: not a regular file")
-    assert "Training on" not in err
+    assert "texts from" not in err
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
 
 
@@ -629,7 +700,7 @@ def test_train_checks_the_output_folder_takes_files_before_training(
     output = read_only_folder / "m.safetensors"
     code, _, err = run(capsys, "train", data, *TINY, "-o", output)
     assert_usage_error(code, err, f"cannot write {output}: ", "Read-only file system")
-    assert "Training on" not in err
+    assert "texts from" not in err
 
 
 def test_predict_output_replaces_an_old_file_only_once_complete(
@@ -801,7 +872,7 @@ def test_ctrl_c_during_train_saves_the_completed_epochs(early_stopping, tmp_path
     )
     for line in process.stdout:
         # the first epoch's row of the table, printed once the epoch has ended
-        if line.split()[:1] == [b"1"]:
+        if line.split()[:1] == [b"1/100000"]:
             break
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
@@ -884,8 +955,19 @@ def start_cli(*args, stdout):
     # unbuffered: epoch lines reach the pipe as they are printed
     env = _cli_env(PYTHONUNBUFFERED="1")
     return subprocess.Popen(
-        _cli_command(args), stdout=stdout, stderr=subprocess.PIPE, env=env
+        _cli_command(args),
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=_default_interrupt,
     )
+
+
+def _default_interrupt():
+    # A shell starts background jobs with SIGINT ignored, and the command
+    # would inherit that (Python keeps an ignored SIGINT ignored): the tests
+    # that interrupt it would hang when the suite runs as such a job.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def open_fifo_for_writing(path, process):

@@ -197,7 +197,7 @@ class InterruptAtEpoch(io.StringIO):
 
     def write(self, text):
         written = super().write(text)
-        if re.match(rf"\s*{self.n}\s", text):
+        if re.match(rf"\s*{self.n}/", text):
             raise KeyboardInterrupt
         return written
 
