@@ -1,22 +1,32 @@
-"""Recurrent neural networks for text classification, as scikit-learn estimators."""
+"""Recurrent neural networks for text classification, as scikit-learn estimators.
 
-from . import _distributed, _net
+The public names load their modules (and PyTorch) when first used, so that
+``import sklearn_rnn`` and the command line's ``--help`` answer at once.
+"""
+
+import importlib
+
 from ._version import __version__
-from .classifier import RNNClassifier, RNNTextClassifier
-from .persistence import load_model, save_model
-from .text import TextVectorizer
 
-# Accelerated models pickled before these names moved from _net to
-# _distributed look them up in _net; set here, where every module is loaded,
-# so that _net never imports the module above it.
-_net.AcceleratedRNNNet = _distributed.AcceleratedRNNNet
-_net.print_on_main_process = _distributed.print_on_main_process
+# public name -> the module that defines it
+_PUBLIC = {
+    "RNNClassifier": "classifier",
+    "RNNTextClassifier": "classifier",
+    "TextVectorizer": "text",
+    "load_model": "persistence",
+    "save_model": "persistence",
+}
 
-__all__ = [
-    "RNNClassifier",
-    "RNNTextClassifier",
-    "TextVectorizer",
-    "__version__",
-    "load_model",
-    "save_model",
-]
+__all__ = [*_PUBLIC, "__version__"]
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_PUBLIC})

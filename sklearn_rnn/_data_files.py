@@ -13,8 +13,6 @@ import os
 import zlib
 from contextlib import contextmanager
 
-import numpy as np
-
 FORMATS = ("csv", "tsv", "jsonl")
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 DELIMITERS = {"csv": ",", "tsv": "\t"}
@@ -326,6 +324,8 @@ def as_model_labels(labels, classes, path, column):
     DataFileError
         For labels that are none of the model's classes.
     """
+    import numpy as np  # here: the command line's --help does without it
+
     by_key = {_label_key(label, classes.dtype.kind): label for label in classes}
     converted, unknown = [], {}
     for label in labels:
@@ -351,7 +351,7 @@ def _label_key(label, kind):
     For int, float and bool classes, ``1``, ``1.0`` and ``"1"`` are one label,
     as are ``True`` and ``"true"``.
     """
-    if isinstance(label, np.generic):
+    if type(label).__module__ == "numpy":  # a numpy scalar: its Python value
         label = label.item()
     text = str(label)
     if kind == "b":

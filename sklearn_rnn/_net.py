@@ -1,5 +1,6 @@
 """The skorch net that trains :class:`~sklearn_rnn.modules.RNNModule`."""
 
+import importlib
 import math
 from collections.abc import Mapping
 from contextlib import nullcontext
@@ -387,6 +388,19 @@ class RNNNet(NeuralNetClassifier):
         if dtype is None or torch.device(self.device).type != "cuda":
             return nullcontext()
         return torch.autocast("cuda", dtype=dtype)
+
+
+# Accelerated models pickled before these names moved to _distributed look
+# them up here. Loaded when asked for, so that _net imports nothing above it
+# at import time.
+MOVED_TO_DISTRIBUTED = ("AcceleratedRNNNet", "print_on_main_process")
+
+
+def __getattr__(name):
+    if name not in MOVED_TO_DISTRIBUTED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    distributed = importlib.import_module("._distributed", __package__)
+    return getattr(distributed, name)
 
 
 def unwrapped(module):

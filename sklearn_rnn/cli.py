@@ -9,8 +9,8 @@ with pickle.
 import argparse
 import ast
 import csv
+import difflib
 import gzip
-import inspect
 import io
 import os
 import re
@@ -21,22 +21,15 @@ import textwrap
 import time
 from contextlib import contextmanager, suppress
 
-import numpy as np
-import torch
-from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
-
+from ._cli_parameters import OPTION_GROUPS, option_parameters, parameter_names
 from ._data_files import FORMATS, DataFileError, as_model_labels, read_columns
-from ._param_validation import validate_params
-from ._training import InterruptedAfterEpochs, validation_size
 from ._version import __version__
-from .classifier import RNNTextClassifier
-from .persistence import load_model, save_model
+
+# PyTorch, scikit-learn and the modules that load them are imported by the
+# commands that use them, not here: --help, --version and a mistyped option
+# answer without waiting seconds for them.
 
 PROG = "sklearn-rnn"
-# Parameters a command line cannot or need not set: a function cannot be typed
-# (nor saved safely), there is no fitted model to continue, and the command
-# sets the verbosity from --quiet.
-NOT_OPTIONS = ("tokenizer", "vocabulary", "warm_start", "verbose")
 # Lowercase spellings accepted on top of the Python literals.
 WORDS = {"true": True, "false": False, "none": None}
 # Texts predicted at a time, so that long predictions can report progress.
@@ -83,7 +76,9 @@ def main(argv=None):
     """
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            args.parser.refuse_unknown(unknown)
     except SystemExit as stop:
         # --help, --version and usage errors: argparse exits; return instead.
         return stop.code
@@ -146,12 +141,33 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(
-        dest="command", metavar="COMMAND", required=True, title="commands"
+        parser_class=CommandParser,
+        dest="command",
+        metavar="COMMAND",
+        required=True,
+        title="commands",
     )
     _add_train_parser(commands)
     _add_predict_parser(commands)
     _add_evaluate_parser(commands)
     return parser
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A command's parser: an unknown option is refused with this command's
+    usage and the closest option it has."""
+
+    def refuse_unknown(self, unknown):
+        options = [name for action in self._actions for name in action.option_strings]
+        message = f"unrecognized arguments: {' '.join(unknown)}"
+        for argument in unknown:
+            name = argument.split("=", 1)[0]
+            if not name.startswith("--"):
+                continue
+            close = difflib.get_close_matches(name, options, n=1, cutoff=0.75)
+            if close:
+                message += f"; did you mean {close[0]} (for {name})?"
+        self.error(message)
 
 
 def _add_command(commands, name, summary, description, examples, run, usage=None):
@@ -166,7 +182,7 @@ def _add_command(commands, name, summary, description, examples, run, usage=None
         # parameters.
         allow_abbrev=False,
     )
-    command.set_defaults(run=run)
+    command.set_defaults(run=run, parser=command)
     return command
 
 
@@ -187,15 +203,16 @@ def _add_train_parser(commands):
         run_train,
         usage="%(prog)s DATA -o MODEL [options] [model parameters]",
     )
-    _add_data_arguments(train, labels=True)
-    train.add_argument(
+    _add_data_arguments(train.add_argument_group("data"), labels=True)
+    output = train.add_argument_group("output")
+    output.add_argument(
         "-o",
         "--output",
         required=True,
         metavar="MODEL",
         help="where to save the trained model (e.g. model.safetensors)",
     )
-    _add_quiet_argument(train)
+    _add_quiet_argument(output)
     _add_estimator_arguments(train)
 
 
@@ -291,65 +308,22 @@ def _add_quiet_argument(parser):
 
 
 def _add_estimator_arguments(parser):
-    """One option per parameter of RNNTextClassifier, from the estimator itself."""
-    group = parser.add_argument_group(
-        "model parameters",
-        _wrap(
-            "The parameters of sklearn_rnn.RNNTextClassifier (see its documentation). "
-            "Values are read as Python literals (5, 1e-3, True, None, "
-            "\"{'spam': 2}\"), or else as plain text (lstm, balanced); quote a text "
-            "that would read as a literal: \"'[0-9]+'\"."
-        ),
-    )
-    descriptions = _documented_parameters(RNNTextClassifier)
-    for name, default in RNNTextClassifier().get_params().items():
-        if name in NOT_OPTIONS:
-            continue
-        description = descriptions.get(name, "")
-        group.add_argument(
-            "--" + name.replace("_", "-"),
-            dest=name,
-            type=parse_value,
-            default=argparse.SUPPRESS,
-            metavar="VALUE",
-            help=f"{description} (default: {_show(default)})".lstrip().replace(
-                "%", "%%"
-            ),
-        )
-
-
-def _documented_parameters(estimator_class):
-    """Each parameter's accepted values and first sentence, from the docstring."""
-    lines = (inspect.getdoc(estimator_class) or "").splitlines()
-    descriptions, name, text = {}, None, []
-    in_parameters = False
-    for line, underline in zip(lines, lines[1:] + [""], strict=True):
-        if re.fullmatch(r"-{3,}", underline):
-            in_parameters = line == "Parameters"
-            name = None
-            continue
-        if not in_parameters or re.fullmatch(r"-{3,}", line):
-            continue
-        entry = re.fullmatch(r"(\w+) : (.*?),?\s*(?:default=.*)?", line)
-        if entry:
-            name, text = entry[1], []
-            descriptions[name] = (entry[2], text)
-        elif name and line.startswith(" "):
-            text.append(line.strip())
-    return {
-        name: f"{_first_sentence(' '.join(text))} [{_plain_rst(kind)}]"
-        for name, (kind, text) in descriptions.items()
-    }
-
-
-def _first_sentence(text):
-    return _plain_rst(re.split(r"(?<=\.)\s", text, maxsplit=1)[0])
-
-
-def _plain_rst(text):
-    """reStructuredText roles and literals as plain text."""
-    text = re.sub(r":\w+:`~?(?:[\w.]+\.)?([^`]+)`", r"\1", text)
-    return text.replace("``", "")
+    """One option per parameter of RNNTextClassifier, in groups."""
+    parameters = option_parameters()
+    for group_name, names in OPTION_GROUPS.items():
+        group = parser.add_argument_group(f"{group_name} parameters")
+        for name in names:
+            default, description = parameters[name]
+            group.add_argument(
+                "--" + name.replace("_", "-"),
+                dest=name,
+                type=parse_value,
+                default=argparse.SUPPRESS,
+                metavar="VALUE",
+                help=f"{description} (default: {_show(default)})".lstrip().replace(
+                    "%", "%%"
+                ),
+            )
 
 
 def _wrap(text):
@@ -405,7 +379,7 @@ def run_train(args):
             say(f"Read {_texts(len(texts))} from {args.data}.")
             start = time.perf_counter()
             _fit(estimator, texts, labels)
-        except InterruptedAfterEpochs:
+        except _interrupted_after_epochs():
             # fit kept its completed epochs, as the exception says
             _save_interrupted(estimator, args.output)
         except KeyboardInterrupt:
@@ -493,6 +467,8 @@ def _allocation_problem(error):
     On the CPU, torch reports both a failed allocation and a size beyond its
     count of elements as a plain RuntimeError; Python as a MemoryError.
     """
+    import torch
+
     message = str(error)
     if isinstance(error, MemoryError | torch.OutOfMemoryError) or (
         "can't allocate memory" in message
@@ -506,6 +482,8 @@ def _allocation_problem(error):
 
 
 def _save(estimator, path):
+    from .persistence import save_model
+
     try:
         save_model(estimator, path)
     except (OSError, ValueError) as error:
@@ -539,7 +517,7 @@ def run_predict(args):
     model = _load(args.model, args.device)
     (texts,) = read_columns(args.data, {"--text-column": args.text_column}, args.format)
     probabilities = _predict_proba(model, texts, say)
-    labels = model.classes_[np.argmax(probabilities, axis=1)]
+    labels = model.classes_[probabilities.argmax(axis=1)]
     if args.output is None:
         _write_predictions(sys.stdout, model.classes_, labels, probabilities)
         return
@@ -553,6 +531,8 @@ def run_predict(args):
 
 def run_evaluate(args):
     """Print the accuracy, classification report and confusion matrix."""
+    from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
+
     say = _messenger(args.quiet)
     model = _load(args.model, args.device)
     texts, labels = read_columns(
@@ -563,7 +543,7 @@ def run_evaluate(args):
     classes = model.classes_
     y_true = as_model_labels(labels, classes, args.data, args.label_column)
     probabilities = _predict_proba(model, texts, say)
-    y_pred = classes[np.argmax(probabilities, axis=1)]
+    y_pred = classes[probabilities.argmax(axis=1)]
     names = [str(label) for label in classes]
     print(f"Accuracy: {accuracy_score(y_true, y_pred):.4f} on {len(texts):,} texts")
     print()
@@ -582,12 +562,19 @@ def run_evaluate(args):
     print(_format_matrix(confusion_matrix(y_true, y_pred, labels=classes), names))
 
 
+def _interrupted_after_epochs():
+    from ._training import InterruptedAfterEpochs
+
+    return InterruptedAfterEpochs
+
+
 def _estimator_from_options(args):
     """An RNNTextClassifier with the parameters given, each checked."""
+    from ._param_validation import validate_params
+    from .classifier import RNNTextClassifier
+
     params = {
-        name: getattr(args, name)
-        for name in RNNTextClassifier().get_params()
-        if hasattr(args, name) and name not in NOT_OPTIONS
+        name: getattr(args, name) for name in parameter_names() if hasattr(args, name)
     }
     estimator = RNNTextClassifier(**params, verbose=0 if args.quiet else 1)
     # the estimator's constraints, read as scikit-learn's own tools read them
@@ -602,6 +589,8 @@ def _estimator_from_options(args):
 
 
 def _load(path, device):
+    from .persistence import load_model
+
     try:
         return load_model(path, device=device)
     except (OSError, ValueError) as error:
@@ -611,9 +600,7 @@ def _load(path, device):
 def as_options(message):
     """``message`` with the estimator's parameters spelt as this command's
     options: ``device='auto'`` becomes ``--device auto``."""
-    names = "|".join(
-        name for name in RNNTextClassifier().get_params() if name not in NOT_OPTIONS
-    )
+    names = "|".join(parameter_names())
 
     def option(match):
         value = match.group("quoted")
@@ -638,6 +625,8 @@ def _predict_proba(model, texts, say):
         chunks.append(model.predict_proba(texts[start : start + PREDICTION_CHUNK]))
         if n_texts > PREDICTION_CHUNK:
             say(f"  {min(start + PREDICTION_CHUNK, n_texts):,} / {n_texts:,}")
+    import numpy as np
+
     return np.concatenate(chunks)
 
 
@@ -652,6 +641,8 @@ def _training_summary(estimator, n_texts, seconds, path):
     texts = _texts(n_texts)
     epochs = f"{estimator.n_epochs_} epoch{'s' * (estimator.n_epochs_ != 1)}"
     if estimator.best_epoch_ is not None:
+        from ._training import validation_size
+
         n_valid = validation_size(n_texts, estimator.validation_fraction)
         texts = f"{_texts(n_texts - n_valid)} ({n_valid:,} held out for validation)"
         ended = (

@@ -3,6 +3,7 @@
 import csv
 import errno
 import gzip
+import inspect
 import io
 import math
 import os
@@ -22,7 +23,13 @@ import pytest
 import torch
 from helpers import keyword_data
 
+import sklearn_rnn
 from sklearn_rnn import RNNTextClassifier, cli, load_model
+from sklearn_rnn._cli_parameters import (
+    NOT_OPTIONS,
+    documented_parameters,
+    option_parameters,
+)
 from sklearn_rnn._data_files import as_model_labels
 from sklearn_rnn.cli import as_options, main, parse_value
 
@@ -524,6 +531,31 @@ def test_usage_errors_exit_2(capsys):
     assert "unrecognized arguments: --max-epoch" in err
 
 
+@pytest.mark.parametrize(
+    ("args", "command", "suggested"),
+    [
+        (["train", "d.csv", "-o", "m", "--max-epoch", "2"], "train", "--max-epochs"),
+        (["train", "d.csv", "-o", "m", "--hiden-size=8"], "train", "--hidden-size"),
+        (["predict", "m", "d.csv", "--txt-column", "t"], "predict", "--text-column"),
+    ],
+)
+def test_a_mistyped_option_is_answered_with_the_closest_one(
+    capsys, args, command, suggested
+):
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == ""
+    usage, error = err.strip().splitlines()[0], err.strip().splitlines()[-1]
+    assert usage.startswith(f"usage: sklearn-rnn {command}")
+    mistyped = args[-2].split("=")[0] if "=" not in args[-1] else args[-1].split("=")[0]
+    assert error.endswith(f"did you mean {suggested} (for {mistyped})?")
+
+
+def test_an_option_close_to_none_gets_no_suggestion(capsys):
+    code, _, err = run(capsys, "train", "d.csv", "-o", "m", "--zzz")
+    assert code == 2
+    assert err.strip().splitlines()[-1].endswith("unrecognized arguments: --zzz")
+
+
 # --- help and entry points ----------------------------------------------------
 
 
@@ -535,8 +567,21 @@ def test_help_of_each_command(capsys):
     code, out, _ = run(capsys, "train", "--help")
     assert code == 0
     for name in RNNTextClassifier().get_params():
-        if name not in cli.NOT_OPTIONS:
+        if name not in NOT_OPTIONS:
             assert f"--{name.replace('_', '-')} VALUE" in out
+    groups = [line for line in out.splitlines() if re.fullmatch(r"[a-z ]+:", line)]
+    assert groups == [
+        "options:",
+        "data:",
+        "output:",
+        "training parameters:",
+        "network parameters:",
+        "text parameters:",
+        "device parameters:",
+        "examples:",
+    ]
+    training = out[out.index("training parameters:") :]
+    assert training.index("--max-epochs") < training.index("--clip-grad-norm")
     assert "--max-epochs VALUE" in out
     assert "(default: 20)" in out
     assert "Passes over the training data" in out
@@ -551,6 +596,53 @@ def test_help_of_each_command(capsys):
         assert code == 0
         assert all(option in out for option in options)
         assert "examples:" in out
+
+
+def test_the_options_read_from_the_source_are_the_estimators_parameters():
+    parameters = option_parameters()
+    defaults = RNNTextClassifier().get_params()
+    assert set(parameters) | set(NOT_OPTIONS) == set(defaults)
+    assert set(parameters).isdisjoint(NOT_OPTIONS)
+    documented = documented_parameters(inspect.getdoc(RNNTextClassifier))
+    for name, (default, description) in parameters.items():
+        assert default == defaults[name], name
+        assert description == documented[name] != "", name
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--version"], ["train", "--help"], ["train", "--max-epoch", "2"]],
+)
+def test_help_version_and_usage_errors_load_no_heavy_library(args):
+    # what makes them answer at once: neither PyTorch, scikit-learn nor numpy
+    program = (
+        "import sys; from sklearn_rnn.cli import main; "
+        f"code = main({args!r}); "
+        "print(sorted({'torch', 'sklearn', 'numpy', 'scipy'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, env=_cli_env()
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_package_loads_its_modules_when_first_used():
+    program = (
+        "import sys, sklearn_rnn; "
+        "print('torch' in sys.modules); "
+        "print(sklearn_rnn.RNNTextClassifier.__name__, 'torch' in sys.modules); "
+        "print(sorted(set(sklearn_rnn.__all__) - set(dir(sklearn_rnn))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, env=_cli_env()
+    )
+    assert result.stdout.split("\n")[:3] == [
+        "False",
+        "RNNTextClassifier True",
+        "[]",
+    ]
+    with pytest.raises(AttributeError, match="no attribute 'Missing'"):
+        sklearn_rnn.Missing  # noqa: B018
 
 
 def test_python_m_sklearn_rnn(capsys, monkeypatch):
