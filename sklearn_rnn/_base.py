@@ -162,8 +162,29 @@ class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         vars(self).update(trainer.fitted_attributes())
         return self
 
-    def _predict_from_proba(self, proba):
-        return self.classes_[np.argmax(proba, axis=1)]
+    # What the prediction methods of both estimators make of the logits
+    # (n_samples, n_classes) of their inputs: computed from the logits, in
+    # float64, so that the log-probabilities of near-certain classes do not
+    # round to log(1) = 0 or log(0).
+
+    def _predict_from_logits(self, logits):
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    @staticmethod
+    def _proba_from_logits(logits):
+        return torch.from_numpy(logits).softmax(dim=1).numpy()
+
+    @staticmethod
+    def _log_proba_from_logits(logits):
+        return torch.from_numpy(logits).log_softmax(dim=1).numpy()
+
+    @staticmethod
+    def _decision_from_logits(logits):
+        # as scikit-learn's binary classifiers: the score of classes_[1],
+        # positive where it is predicted
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -249,19 +249,18 @@ class RNNNet(NeuralNetClassifier):
             logits = self.module_(lengths=x["lengths"], **on_device, **fit_params)
         return logits.float()
 
-    def predict_proba_ids(self, ids, counts=None):
-        """Class probabilities of right-padded token ids, in float64.
+    def logits_ids(self, ids, counts=None):
+        """The network's logits for right-padded token ids, in float64.
 
         ``counts``, whole-text token counts, feed the bag of words when
         given. Texts are predicted in batches of similar lengths.
         """
         n_classes = unwrapped(self.module_).head.out_features
-        proba = np.empty((len(ids), n_classes), dtype=np.float64)
+        logits = np.empty((len(ids), n_classes), dtype=np.float64)
         with torch.inference_mode():
             for index, inputs in self._inference_batches(ids, counts):
-                logits = self.infer(inputs)
-                proba[index.numpy()] = torch.softmax(logits.double(), 1).cpu().numpy()
-        return proba
+                logits[index.numpy()] = self.infer(inputs).double().cpu().numpy()
+        return logits
 
     def attention_weights_ids(self, ids):
         """Each text's attention weights over its real tokens, as arrays."""

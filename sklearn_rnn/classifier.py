@@ -275,9 +275,44 @@ class RNNClassifier(BaseRNNClassifier):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; rows sum to 1.
         """
-        check_is_fitted(self, "net_")
-        ids = unknown_beyond(check_ids(X), self.n_tokens_)
-        return self.net_.predict_proba_ids(ids)
+        return self._proba_from_logits(self._logits(X))
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities of token-id sequences.
+
+        Computed from the logits, so that classes of probability near 0 or
+        1 keep their precision.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, max_length)
+            Right-padded token ids.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        return self._log_proba_from_logits(self._logits(X))
+
+    def decision_function(self, X):
+        """The network's scores for token-id sequences: its logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, max_length)
+            Right-padded token ids.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            With two classes, as scikit-learn's binary classifiers give it:
+            the log-odds of ``classes_[1]``, positive where it is predicted.
+            With more, each class's logit, in the order of ``classes_``; the
+            largest is the predicted class. The probabilities are their
+            softmax.
+        """
+        return self._decision_from_logits(self._logits(X))
 
     def predict(self, X):
         """Predict the class of token-id sequences.
@@ -292,7 +327,12 @@ class RNNClassifier(BaseRNNClassifier):
         y : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self._predict_from_proba(self.predict_proba(X))
+        return self._predict_from_logits(self._logits(X))
+
+    def _logits(self, X):
+        check_is_fitted(self, "net_")
+        ids = unknown_beyond(check_ids(X), self.n_tokens_)
+        return self.net_.logits_ids(ids)
 
 
 class RNNTextClassifier(BaseRNNClassifier):
@@ -694,10 +734,44 @@ class RNNTextClassifier(BaseRNNClassifier):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; rows sum to 1.
         """
-        check_is_fitted(self, "net_")
-        return self.net_.predict_proba_ids(
-            *text_inputs(self.vectorizer_, self.net_, check_texts(X))
-        )
+        return self._proba_from_logits(self._logits(X))
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities of texts.
+
+        Computed from the logits, so that classes of probability near 0 or
+        1 keep their precision.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        return self._log_proba_from_logits(self._logits(X))
+
+    def decision_function(self, X):
+        """The network's scores for texts: its logits.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            With two classes, as scikit-learn's binary classifiers give it:
+            the log-odds of ``classes_[1]``, positive where it is predicted.
+            With more, each class's logit, in the order of ``classes_``; the
+            largest is the predicted class. The probabilities are their
+            softmax.
+        """
+        return self._decision_from_logits(self._logits(X))
 
     def predict(self, X):
         """Predict the class of texts.
@@ -712,7 +786,13 @@ class RNNTextClassifier(BaseRNNClassifier):
         y : ndarray of shape (n_samples,)
             Labels from ``classes_``, of the type they had in ``fit``.
         """
-        return self._predict_from_proba(self.predict_proba(X))
+        return self._predict_from_logits(self._logits(X))
+
+    def _logits(self, X):
+        check_is_fitted(self, "net_")
+        return self.net_.logits_ids(
+            *text_inputs(self.vectorizer_, self.net_, check_texts(X))
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

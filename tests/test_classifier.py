@@ -773,3 +773,63 @@ def test_the_id_level_classifier_takes_the_idf_of_its_ids():
     expected = TfidfTransformer().fit(counts).idf_
     idf = clf.net_.module_.bag_idf.numpy()
     np.testing.assert_allclose(idf[held], expected[held], rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def three_classes():
+    X, y = keyword_data(150, seed=4, classes=("a", "b", "c"))
+    return X, y, fitted(X, y, max_epochs=2)
+
+
+def test_decision_function_and_log_proba_agree_with_predict_binary(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y, max_epochs=2)
+    scores = clf.decision_function(X)
+    assert scores.shape == (len(X),)
+    np.testing.assert_array_equal(
+        clf.classes_[(scores > 0).astype(int)], clf.predict(X)
+    )
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X))
+    # the log-odds of classes_[1]
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(scores, np.log(proba[:, 1] / proba[:, 0]), rtol=1e-6)
+
+
+def test_decision_function_and_log_proba_agree_with_predict_multiclass(three_classes):
+    X, _, clf = three_classes
+    scores = clf.decision_function(X)
+    assert scores.shape == (len(X), 3)
+    np.testing.assert_array_equal(clf.classes_[scores.argmax(axis=1)], clf.predict(X))
+    log_proba = clf.predict_log_proba(X)
+    np.testing.assert_allclose(np.exp(log_proba), clf.predict_proba(X))
+    # log-probabilities are the scores shifted by each row's log-sum-exp
+    shift = scores - log_proba
+    np.testing.assert_allclose(shift, shift[:, :1].repeat(3, axis=1))
+
+
+def test_log_proba_of_a_near_certain_class_stays_finite(keyword_texts):
+    X, y = keyword_texts
+    clf = fitted(X, y, max_epochs=1)
+    module = clf.net_.module_
+    with torch.no_grad():
+        # logits of +400 and -400 whatever the text: a probability of
+        # exp(-800), below what float64 holds
+        module.head.weight.zero_()
+        module.head.bias.copy_(torch.tensor([400.0, -400.0]))
+        module.bag.weight.zero_()
+    assert (clf.predict_proba(X[:3])[:, 1] == 0).all()
+    np.testing.assert_allclose(clf.predict_log_proba(X[:3])[:, 1], -800.0)
+    np.testing.assert_allclose(clf.decision_function(X[:3]), -800.0)
+
+
+def test_the_id_level_classifier_has_the_same_prediction_methods(three_classes):
+    X, y, _ = three_classes
+    ids = TextVectorizer().fit_transform(X)
+    clf = RNNClassifier(**{**FAST, "max_epochs": 2}).fit(ids, y)
+    scores = clf.decision_function(ids)
+    np.testing.assert_array_equal(clf.classes_[scores.argmax(axis=1)], clf.predict(ids))
+    np.testing.assert_allclose(
+        np.exp(clf.predict_log_proba(ids)), clf.predict_proba(ids)
+    )
+    with pytest.raises(NotFittedError):
+        RNNClassifier().decision_function(ids)
