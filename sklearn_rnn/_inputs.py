@@ -103,6 +103,7 @@ def check_labels(y, n_samples):
         # A list of mixed labels would become an array of their strings:
         # look at the labels as given first.
         check_labels_present_and_comparable(np.asarray(y, dtype=object).ravel())
+    _check_single_label(y)
     y = _numpy_labels(y)
     y = column_or_1d(y, warn=True)
     if len(y) != n_samples:
@@ -113,6 +114,19 @@ def check_labels(y, n_samples):
     check_labels_present_and_comparable(y)
     check_classification_targets(y)
     return y
+
+
+def _check_single_label(y):
+    """Refuse a target with several labels per sample, saying so."""
+    shape = y.shape if sp.issparse(y) else np.shape(y)
+    if len(shape) == 2 and shape[1] > 1:
+        raise ValueError(
+            f"y has {shape[1]} columns (shape {shape}): multilabel and "
+            "multi-output targets, such as an indicator matrix with one column "
+            "per label, are not supported yet; the classifier predicts one label "
+            "per text. For several labels per text, fit one classifier per "
+            "column, for instance with sklearn.multioutput.MultiOutputClassifier."
+        )
 
 
 def _numpy_labels(y):

@@ -5,6 +5,7 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse
 from helpers import FAST, keyword_data
 
 from sklearn_rnn import RNNClassifier, RNNTextClassifier, TextVectorizer
@@ -55,6 +56,19 @@ def test_bad_labels_are_named(data, labels, error, message):
         RNNTextClassifier(**FAST).fit(X, y)
     with pytest.raises(error, match=message):
         RNNTextClassifier(**FAST).fit(X, np.array(y, dtype=object))
+
+
+@pytest.mark.parametrize(
+    "as_given",
+    [np.asarray, scipy.sparse.csr_matrix, pd.DataFrame, lambda y: y.tolist()],
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_several_labels_per_text_are_refused_by_name(data, as_given, method):
+    X, _ = data
+    indicator = np.random.RandomState(0).randint(2, size=(len(X), 3))
+    kwargs = {"classes": [0, 1]} if method == "partial_fit" else {}
+    with pytest.raises(ValueError, match="multilabel and multi-output targets"):
+        getattr(RNNTextClassifier(**FAST), method)(X, as_given(indicator), **kwargs)
 
 
 @pytest.mark.parametrize(

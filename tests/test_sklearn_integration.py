@@ -18,6 +18,7 @@ from sklearn.model_selection import (
     cross_val_score,
     cross_validate,
 )
+from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import estimator_checks
@@ -400,3 +401,12 @@ def test_the_fitted_skorch_net_predicts_on_ids_by_itself():
     np.testing.assert_allclose(
         clf.net_.predict_proba(ids), clf.predict_proba(ids), atol=1e-6
     )
+
+
+def test_several_labels_per_text_with_one_classifier_per_column():
+    # what the error for an indicator matrix suggests
+    X, y = keyword_data(80, seed=6)
+    labels = np.column_stack([y == "pos", y == "neg"]).astype(int)
+    model = MultiOutputClassifier(RNNTextClassifier(**FAST)).fit(X, labels)
+    assert model.predict(X).shape == (80, 2)
+    assert (model.predict(X) == labels).mean() > 0.9
