@@ -118,7 +118,10 @@ def check_labels(y, n_samples):
 
 def _check_single_label(y):
     """Refuse a target with several labels per sample, saying so."""
-    shape = y.shape if sp.issparse(y) else np.shape(y)
+    shape = getattr(y, "shape", None)
+    if shape is None:
+        # An object array keeps a ragged list one-dimensional.
+        shape = np.asarray(y, dtype=object).shape
     if len(shape) == 2 and shape[1] > 1:
         raise ValueError(
             f"y has {shape[1]} columns (shape {shape}): multilabel and "
