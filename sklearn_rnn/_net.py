@@ -96,6 +96,7 @@ class RNNNet(NeuralNetClassifier):
         ]
 
     def initialize(self):
+        self.train_correct_, self.train_seen_ = None, 0
         self.grad_scaler_ = None
         self.interrupted_ = False
         self.epoch_weights_ = None
@@ -132,6 +133,7 @@ class RNNNet(NeuralNetClassifier):
         """
         if not training:
             return
+        self._count_correct(batch, kwargs.get("y_pred"))
         loss = self.history[-1, "batches", -1, "train_loss"]
         if isinstance(batch, tuple | list) and isinstance(batch[0], Mapping):
             weights = batch[0].get("sample_weight")
@@ -153,13 +155,35 @@ class RNNNet(NeuralNetClassifier):
                 f"that of a uniform guess ({limit:.4g})"
             )
 
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        self.train_correct_, self.train_seen_ = None, 0
+
+    def _count_correct(self, batch, logits):
+        """Add a training batch's correct predictions to the epoch's count,
+        from the logits its step computed (with dropout, as it trained)."""
+        if logits is None or not isinstance(batch, tuple | list):
+            return
+        targets = batch[1]
+        if targets is None:
+            return
+        correct = (logits.argmax(dim=1) == targets.to(logits.device)).sum()
+        # kept on the device: read once an epoch, not once a batch
+        previous = getattr(self, "train_correct_", None)
+        self.train_correct_ = correct if previous is None else previous + correct
+        self.train_seen_ = getattr(self, "train_seen_", 0) + len(targets)
+
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Check the weights, and keep them for an interrupt.
+        """Record the training accuracy; check the weights, and keep them for
+        an interrupt.
 
         Checked once an epoch: a non-finite gradient or step leaves
         non-finite weights, which also turn the next batches' losses
         non-finite; a weight past ``DIVERGED_WEIGHT`` has exploded.
         """
+        if getattr(self, "train_seen_", 0):
+            accuracy = int(self.train_correct_) / self.train_seen_
+            self.history.record("train_acc", accuracy)
         self._check_weights()
         self.epoch_weights_ = (
             len(self.history),

@@ -54,7 +54,15 @@ from .text import (
     vocabulary_tokens,
 )
 
-HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc", "lr", "dur")
+HISTORY_KEYS = (
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "valid_loss",
+    "valid_acc",
+    "lr",
+    "dur",
+)
 # With "auto", early stopping needs this many training samples: below it, a
 # validation split is too small to judge epochs by.
 AUTO_EARLY_STOPPING_MIN_SAMPLES = 1000

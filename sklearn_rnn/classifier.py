@@ -160,9 +160,11 @@ class RNNClassifier(BaseRNNClassifier):
     net_ : skorch.NeuralNetClassifier
         The trained skorch net; ``net_.module_`` is the PyTorch module.
     history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``dur`` (seconds), with a
-        learning-rate schedule the epoch's ``lr``, and with early stopping
-        ``valid_loss`` and ``valid_acc``.
+        Per epoch: ``epoch``, ``train_loss``, ``train_acc`` (the accuracy
+        of the epoch's training batches as they were trained, dropout
+        included), ``dur`` (seconds), with a learning-rate schedule the
+        epoch's ``lr``, and with early stopping ``valid_loss`` and
+        ``valid_acc``.
     n_epochs_ : int
         Number of epochs trained, over all warm-started fits.
     best_epoch_ : int or None
@@ -508,9 +510,11 @@ class RNNTextClassifier(BaseRNNClassifier):
     net_ : skorch.NeuralNetClassifier
         The trained skorch net; ``net_.module_`` is the PyTorch module.
     history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``dur`` (seconds), with a
-        learning-rate schedule the epoch's ``lr``, and with early stopping
-        ``valid_loss`` and ``valid_acc``.
+        Per epoch: ``epoch``, ``train_loss``, ``train_acc`` (the accuracy
+        of the epoch's training batches as they were trained, dropout
+        included), ``dur`` (seconds), with a learning-rate schedule the
+        epoch's ``lr``, and with early stopping ``valid_loss`` and
+        ``valid_acc``.
     n_epochs_ : int
         Number of epochs trained, over all warm-started fits.
     best_epoch_ : int or None

@@ -65,9 +65,10 @@ class TrainingHistoryDisplay:
             A fitted classifier, or a pipeline ending in one. Its
             ``best_epoch_`` is marked.
         metrics : sequence of str, default=("train_loss", "valid_loss")
-            History keys to draw, such as ``"valid_acc"`` or ``"lr"``. Keys
-            the history never recorded are left out (``valid_loss`` without
-            early stopping); naming only such keys is an error.
+            History keys to draw, such as ``("train_acc", "valid_acc")`` or
+            ``("lr",)``. Keys the history never recorded are left out
+            (``valid_loss`` without early stopping); naming only such keys is
+            an error.
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure when None.
         plot : bool, default=True
@@ -170,10 +171,33 @@ class TrainingHistoryDisplay:
                 label=f"best epoch ({self.best_epoch})",
             )
         ax.set_xlabel("epoch")
+        ax.set_ylabel(y_label(self.curves))
         ax.legend()
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
+
+
+# What the y-axis shows, for history keys ending in these.
+Y_LABELS = {
+    "_loss": "loss (cross-entropy)",
+    "_acc": "accuracy",
+    "lr": "learning rate",
+    "dur": "seconds",
+}
+
+
+def y_label(names):
+    """The y-axis label of curves named ``names``: what each kind measures,
+    joined when they differ."""
+    labels = []
+    for name in names:
+        label = next(
+            (text for end, text in Y_LABELS.items() if name.endswith(end)), name
+        )
+        if label not in labels:
+            labels.append(label)
+    return " / ".join(labels)
 
 
 def _as_float(value, name):

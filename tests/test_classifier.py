@@ -833,3 +833,20 @@ def test_the_id_level_classifier_has_the_same_prediction_methods(three_classes):
     )
     with pytest.raises(NotFittedError):
         RNNClassifier().decision_function(ids)
+
+
+def test_history_records_the_training_accuracy_of_the_batches_trained(
+    keyword_texts,
+):
+    X, y = keyword_texts
+    clf = fitted(X, y, max_epochs=2, dropout=0.0, embedding_dropout=0.0)
+    accuracies = [row["train_acc"] for row in clf.history_]
+    assert all(0 <= value <= 1 for value in accuracies)
+    # one epoch more, from these weights: its training accuracy is that of
+    # the predictions its batches made, which a pass over them afterwards
+    # cannot tell apart from the predictions after each step; with a tiny
+    # rate the weights barely move, so the two agree
+    clf.set_params(warm_start=True, max_epochs=1, lr=1e-9)
+    before = clf.predict(X)
+    clf.fit(X, y)
+    assert clf.history_[-1]["train_acc"] == pytest.approx(np.mean(before == y))

@@ -34,6 +34,7 @@ def test_from_history_draws_each_curve_with_its_values():
     assert list(display.best_epoch_line_.get_xdata()) == [2, 2]
     assert display.figure_ is display.ax_.figure
     assert display.ax_.get_xlabel() == "epoch"
+    assert display.ax_.get_ylabel() == "loss (cross-entropy)"
     legend = [text.get_text() for text in display.ax_.get_legend().get_texts()]
     assert legend == ["train_loss", "valid_loss", "best epoch (2)"]
 
@@ -47,6 +48,14 @@ def test_draws_on_given_axes_and_chosen_metrics():
     assert losses.ax_ is left and accuracy.ax_ is right
     assert list(accuracy.lines_) == ["valid_acc"]
     assert accuracy.best_epoch_line_ is None
+    assert accuracy.ax_.get_ylabel() == "accuracy"
+
+
+def test_the_y_axis_names_every_kind_of_curve_drawn():
+    both = TrainingHistoryDisplay.from_history(
+        HISTORY, metrics=("train_loss", "valid_acc", "lr")
+    )
+    assert both.ax_.get_ylabel() == "loss (cross-entropy) / accuracy / learning rate"
 
 
 def test_metric_missing_from_some_epochs_leaves_a_gap():
@@ -89,6 +98,10 @@ def test_from_estimator_plots_a_real_fit():
     assert list(x) == [row["epoch"] for row in clf.history_]
     assert list(y) == [row["train_loss"] for row in clf.history_]
     assert display.best_epoch_line_.get_xdata()[0] == clf.best_epoch_
+    accuracy = TrainingHistoryDisplay.from_estimator(
+        clf, metrics=("train_acc", "valid_acc")
+    )
+    assert set(accuracy.lines_) == {"train_acc", "valid_acc"}
 
 
 def test_from_estimator_reads_the_last_step_of_a_pipeline():
