@@ -6,10 +6,13 @@ file, and where it can the line and the column, so that the command line can
 report it in one line.
 """
 
+import codecs
 import csv
 import gzip
+import itertools
 import json
 import os
+import re
 import zlib
 from contextlib import contextmanager
 
@@ -21,9 +24,13 @@ DELIMITERS = {"csv": ",", "tsv": "\t"}
 CSV_FIELD_LIMIT = 2**31 - 1
 # A text file holds no NUL: one is a sign of UTF-16 or of a binary file.
 NUL_PROBLEM = (
-    "a NUL byte, which no text holds: is the file UTF-16 or binary? Save it "
-    "as UTF-8 text"
+    "a NUL byte, which no text holds: is the file UTF-16 (then give "
+    "--encoding utf-16) or binary?"
 )
+# Labels read as integers when every one is written this way: "007" and "+1"
+# stay text, as turning them into 7 and 1 would lose how they were written.
+INTEGER_LABEL = re.compile(r"-?(?:0|[1-9][0-9]*)")
+LABEL_TYPES = ("auto", "str")
 
 
 class DataFileError(ValueError):
@@ -44,7 +51,7 @@ def data_format(path, given=None):
     )
 
 
-def read_columns(path, columns, file_format=None):
+def read_columns(path, columns, file_format=None, *, encoding=None, header=True):
     """Read some columns of a data file, checking every value.
 
     Parameters
@@ -54,17 +61,24 @@ def read_columns(path, columns, file_format=None):
         ``.gz``.
     columns : dict
         Which columns to read: the option that names each one (for messages),
-        mapped to the column's name. The first is the texts, the second (if
-        any) the labels.
+        mapped to the column's name, or to its position counting from 1 when
+        ``header=False``. ``"--text-column"`` holds texts, ``"--id-column"``
+        anything but an empty value, and any other column labels.
     file_format : {"csv", "tsv", "jsonl"} or None, default=None
         None tells the format from the extension.
+    encoding : str or None, default=None
+        The file's text encoding; None is UTF-8, with or without a byte-order
+        mark.
+    header : bool, default=True
+        Whether the first row of a CSV or TSV file names its columns. Without
+        one, every row is data and columns are given by position.
 
     Returns
     -------
     values : list of list
         The values of each column, in the order of ``columns``: texts are
-        ``str``; labels are ``str`` in CSV and TSV and as JSON gives them in
-        JSON Lines.
+        ``str``; labels and ids are ``str`` in CSV and TSV and as JSON gives
+        them in JSON Lines.
 
     Raises
     ------
@@ -73,25 +87,34 @@ def read_columns(path, columns, file_format=None):
         message names those present), a malformed record (a quote left open
         to the end of the file, text after a closing quote, a row with another
         number of fields than the header, a NUL byte, bytes that are not
-        UTF-8, a line of JSON Lines that is not one strict JSON object), or a
-        missing or invalid value. The message gives the line where it can.
+        text in the encoding, a line of JSON Lines that is not one strict
+        JSON object), or a missing or invalid value. The message gives the
+        line where it can, and the byte offset of undecodable bytes.
     """
     if not os.path.exists(path):
         raise DataFileError(f"{path}: no such file")
     file_format = data_format(path, file_format)
+    if not header and file_format == "jsonl":
+        raise DataFileError(
+            f"{path} is JSON Lines, whose records name their keys: --no-header "
+            "applies to CSV and TSV files only"
+        )
+    encoding = check_encoding(encoding)
     names = list(columns.values())
-    # The first column holds texts, the second labels.
-    problems = dict(zip(names, (_text_problem, _label_problem), strict=False))
+    problems = {
+        name: COLUMN_PROBLEMS.get(option, _label_problem)
+        for option, name in columns.items()
+    }
     values = {name: [] for name in names}
     first_missing = {}
     try:
-        with _open_data(path) as file, _long_csv_fields():
-            header, records = _records(file, file_format, path)
-            if header is not None:
-                _check_columns(columns, header, path)
+        with _open_data(path, encoding) as file, _long_csv_fields():
+            present, records = _records(file, file_format, path, header)
+            if present is not None:
+                _check_columns(columns, present, path, header, from_header=header)
             seen = {}
             for line, record in records:
-                if header is None:
+                if present is None:
                     seen.update(dict.fromkeys(record))
                 for name in names:
                     value = record.get(name)
@@ -101,31 +124,80 @@ def read_columns(path, columns, file_format=None):
                         first_missing.setdefault(name, line)
                     elif problem := problems[name](value):
                         raise DataFileError(
-                            f"{path}, line {line}, column {name!r}: {problem}"
+                            f"{path}, line {line}, {_column(name)}: {problem}"
                         )
                     values[name].append(value)
     except UnicodeDecodeError:
-        raise DataFileError(_not_utf8_message(path)) from None
+        raise DataFileError(_undecodable_message(path, encoding)) from None
     except (OSError, EOFError, zlib.error) as error:
         reason = getattr(error, "strerror", None) or error
         raise DataFileError(f"cannot read {path}: {reason}") from None
     if not values[names[0]]:
         raise DataFileError(f"{path} has no rows of data")
-    if header is None:
-        _check_columns(columns, list(seen), path)
+    if present is None:
+        _check_columns(columns, list(seen), path, header, from_header=False)
     if first_missing:
         name = min(first_missing, key=first_missing.get)
         raise DataFileError(
-            f"{path}, line {first_missing[name]}: no value in column {name!r}"
+            f"{path}, line {first_missing[name]}: no value in {_column(name)}"
         )
     return [values[name] for name in names]
 
 
-def _open_data(path):
-    # utf-8-sig: files saved by Excel and Notepad start with a byte-order mark.
+def check_encoding(encoding):
+    """The codec to read with: ``encoding``, or UTF-8 that skips a byte-order
+    mark.
+
+    Raises
+    ------
+    DataFileError
+        For an encoding Python does not know.
+    """
+    if encoding is None:
+        return "utf-8-sig"
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise DataFileError(
+            f"unknown encoding {encoding!r} for --encoding: give one such as "
+            "utf-8, cp1252, latin-1 or utf-16"
+        ) from None
+    # Excel and Notepad start UTF-8 files with a byte-order mark.
+    return "utf-8-sig" if name == "utf-8" else name
+
+
+def read_labels(labels, label_type="auto"):
+    """Labels read from a file, as the estimator should get them.
+
+    With ``label_type="auto"``, labels that are all integers written plainly
+    (``0``, ``1``, ``-1``, not ``007`` nor ``+1``) become ``int``, as pandas
+    reads such a column, so that a model trained from a file scores against
+    the same file read by pandas. ``"str"`` keeps every label as text.
+    """
+    if label_type == "str":
+        return [_as_text(label) for label in labels]
+    if all(
+        isinstance(label, str) and INTEGER_LABEL.fullmatch(label) for label in labels
+    ):
+        return [int(label) for label in labels]
+    return labels
+
+
+def _as_text(label):
+    if isinstance(label, bool):
+        return "true" if label else "false"
+    return label if isinstance(label, str) else str(label)
+
+
+def _column(name):
+    """A column as messages name it: by name, or by position."""
+    return f"column {name}" if isinstance(name, int) else f"column {name!r}"
+
+
+def _open_data(path, encoding):
     if path.lower().endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+        return gzip.open(path, "rt", encoding=encoding, newline="")
+    return open(path, encoding=encoding, newline="")
 
 
 @contextmanager
@@ -137,8 +209,9 @@ def _long_csv_fields():
         csv.field_size_limit(previous)
 
 
-def _records(file, file_format, path):
-    """The header (None for JSON Lines), and (line, record dict) pairs."""
+def _records(file, file_format, path, header):
+    """The columns present (None for JSON Lines), and (line, record dict)
+    pairs; without a header row, the columns are positions from 1."""
     if file_format == "jsonl":
         return None, _json_lines_records(file, path)
     # strict: a quoted field left open at the end of the file, or text after a
@@ -146,11 +219,15 @@ def _records(file, file_format, path):
     reader = csv.reader(file, delimiter=DELIMITERS[file_format], strict=True)
     rows = _delimited_rows(reader, path)
     try:
-        _, header = next(rows)
+        line, first = next(rows)
     except StopIteration:
         raise DataFileError(f"{path} is empty") from None
-    _check_header(header, path)
-    return header, _delimited_records(rows, header, path)
+    if not header:
+        columns = list(range(1, len(first) + 1))
+        rows = itertools.chain([(line, first)], rows)
+        return columns, _delimited_records(rows, columns, path, "the first row")
+    _check_header(first, path)
+    return first, _delimited_records(rows, first, path, "the header")
 
 
 def _delimited_rows(reader, path):
@@ -196,18 +273,18 @@ def _check_header(header, path):
         seen.add(name)
 
 
-def _delimited_records(rows, header, path):
+def _delimited_records(rows, columns, path, model_row):
     for line, row in rows:
         if not row:
             continue
-        if len(row) != len(header):
+        if len(row) != len(columns):
             fields = f"{len(row)} field{'s' * (len(row) != 1)}"
             raise DataFileError(
-                f"{path}, line {line}: {fields} where the header has "
-                f"{len(header)} (a field holding the delimiter, a quote or a "
+                f"{path}, line {line}: {fields} where {model_row} has "
+                f"{len(columns)} (a field holding the delimiter, a quote or a "
                 "line break must be quoted)"
             )
-        yield line, dict(zip(header, row, strict=True))
+        yield line, dict(zip(columns, row, strict=True))
 
 
 def _json_lines_records(file, path):
@@ -253,27 +330,55 @@ def _refuse_constant(name):
     raise _StrictJSONError(f"{name} is not a JSON value")
 
 
-def _not_utf8_message(path):
-    """Where the first bytes that are not UTF-8 are, for the error."""
-    # A line break byte is never part of a multi-byte UTF-8 character, so each
-    # line decodes on its own.
+def _undecodable_message(path, encoding):
+    """Where the first bytes that are not text in ``encoding`` are."""
+    if encoding == "utf-8-sig":
+        problem = "not UTF-8 text"
+        advice = (
+            "give the file's encoding with --encoding (cp1252 for a file saved "
+            "by Excel on Windows, for instance), or save it as UTF-8"
+        )
+    else:
+        problem, advice = f"not {encoding} text", "check --encoding"
     if not os.path.isfile(path):
         # a pipe cannot be read a second time
-        return f"{path} is not UTF-8 text; save the file as UTF-8"
+        return f"{path} is {problem}: {advice}"
     try:
+        position = _first_undecodable(path, encoding)
         with _open_binary(path) as file:
-            for line, data in enumerate(file, start=1):
-                try:
-                    data.decode("utf-8")
-                except UnicodeDecodeError as error:
-                    byte = data[error.start : error.start + 1]
-                    return (
-                        f"{path}, line {line}: byte {byte!r} is not UTF-8 text; "
-                        "save the file as UTF-8"
-                    )
+            utf16 = file.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     except (OSError, EOFError, zlib.error):
-        pass
-    return f"{path} is not UTF-8 text; save the file as UTF-8"
+        position, utf16 = None, False
+    if utf16:
+        advice = "the file starts as UTF-16 does: give --encoding utf-16"
+    if position is None:
+        return f"{path} is {problem}: {advice}"
+    line, offset, data = position
+    return (
+        f"{path}, line {line}, byte offset {offset:,}: {data!r} is {problem}; {advice}"
+    )
+
+
+def _first_undecodable(path, encoding):
+    """(line, byte offset, bytes) of the first bytes ``encoding`` cannot
+    decode, counted in the decompressed data; None if there are none."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset, newlines = 0, 0
+    with _open_binary(path) as file:
+        while chunk := file.read(1 << 20):
+            # bytes the decoder holds from the previous chunk, an incomplete
+            # character, come first in what it reports
+            held = decoder.getstate()[0]
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                start = offset - len(held) + error.start
+                before = error.object[: error.start]
+                line = newlines - held.count(b"\n") + before.count(b"\n") + 1
+                return line, start, error.object[error.start : error.end]
+            offset += len(chunk)
+            newlines += chunk.count(b"\n")
+    return None
 
 
 def _open_binary(path):
@@ -282,14 +387,26 @@ def _open_binary(path):
     return open(path, "rb")
 
 
-def _check_columns(columns, present, path):
+def _check_columns(columns, present, path, header, from_header):
     for option, name in columns.items():
-        if name not in present:
-            listed = ", ".join(map(repr, present)) or "none"
+        if name in present:
+            continue
+        if not header:
             raise DataFileError(
-                f"{path} has no column {name!r}; its columns are {listed}. "
-                f"Choose one with {option}."
+                f"{path} has no column {name}: its rows have {len(present)} "
+                f"field{'s' * (len(present) != 1)}. Choose one with {option}."
             )
+        listed = ", ".join(map(repr, present)) or "none"
+        hint = (
+            " If the file has no header row, give --no-header and the columns "
+            "by position."
+            if from_header
+            else ""
+        )
+        raise DataFileError(
+            f"{path} has no column {name!r}; its columns are {listed}. "
+            f"Choose one with {option}.{hint}"
+        )
 
 
 def _text_problem(value):
@@ -304,6 +421,17 @@ def _label_problem(value):
     if not isinstance(value, str | int | float):
         return f"{_json_kind(value)}, not a label"
     return None
+
+
+def _id_problem(value):
+    if value == "":
+        return "an empty id"
+    if not isinstance(value, str | int | float):
+        return f"{_json_kind(value)}, not an id"
+    return None
+
+
+COLUMN_PROBLEMS = {"--text-column": _text_problem, "--id-column": _id_problem}
 
 
 def _json_kind(value):

@@ -22,7 +22,14 @@ import time
 from contextlib import contextmanager, suppress
 
 from ._cli_parameters import OPTION_GROUPS, option_parameters, parameter_names
-from ._data_files import FORMATS, DataFileError, as_model_labels, read_columns
+from ._data_files import (
+    FORMATS,
+    LABEL_TYPES,
+    DataFileError,
+    as_model_labels,
+    read_columns,
+    read_labels,
+)
 from ._version import __version__
 
 # PyTorch, scikit-learn and the modules that load them are imported by the
@@ -34,6 +41,9 @@ PROG = "sklearn-rnn"
 WORDS = {"true": True, "false": False, "none": None}
 # Texts predicted at a time, so that long predictions can report progress.
 PREDICTION_CHUNK = 10_000
+# Decimal places of the probabilities written: enough to act on, and to
+# rank by, without the 17 digits of a float's repr.
+DECIMALS = 4
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 1
@@ -203,7 +213,18 @@ def _add_train_parser(commands):
         run_train,
         usage="%(prog)s DATA -o MODEL [options] [model parameters]",
     )
-    _add_data_arguments(train.add_argument_group("data"), labels=True)
+    data = train.add_argument_group("data")
+    _add_data_arguments(data, labels=True)
+    data.add_argument(
+        "--label-type",
+        choices=LABEL_TYPES,
+        default="auto",
+        help=(
+            "auto reads labels that are all integers (0, 1, -1, but not 007) as "
+            "integers, as pandas does, and others as text; str keeps every label "
+            "as text (default: %(default)s)"
+        ),
+    )
     output = train.add_argument_group("output")
     output.add_argument(
         "-o",
@@ -222,24 +243,32 @@ def _add_predict_parser(commands):
         "predict",
         "predict the labels of texts with a saved model",
         "Predict the label of every text in DATA with MODEL, and write a CSV file "
-        "with a header: 'label', then one 'proba_<class>' column per class, one "
-        "row per text in the order of DATA. It goes to stdout unless --output is "
-        "given; messages go to stderr.",
+        "with a header: the --id-column and the text if asked for, 'label', then "
+        "one 'proba_<class>' column per class, one row per text in the order of "
+        "DATA. It goes to stdout unless --output is given; messages go to stderr.",
         f"""\
   {PROG} predict model.safetensors new.csv > predictions.csv
   {PROG} predict model.safetensors new.jsonl.gz -o predictions.csv.gz
+  {PROG} predict model.safetensors tickets.csv --id-column ticket_id --keep-text
   {PROG} predict model.safetensors new.tsv --text-column review --device auto""",
         run_predict,
     )
     _add_model_arguments(predict)
-    _add_data_arguments(predict, labels=False)
-    predict.add_argument(
+    _add_data_arguments(predict, labels=False, ids=True)
+    output = predict.add_argument_group("output")
+    output.add_argument(
         "-o",
         "--output",
         metavar="OUT",
         help="write the CSV to this file instead of stdout (gzip if it ends in .gz)",
     )
-    _add_quiet_argument(predict)
+    output.add_argument(
+        "--keep-text",
+        action="store_true",
+        help="copy each text into the output, before its label",
+    )
+    _add_decimals_argument(output)
+    _add_quiet_argument(output)
 
 
 def _add_evaluate_parser(commands):
@@ -249,15 +278,58 @@ def _add_evaluate_parser(commands):
         "score a saved model on labelled texts",
         "Predict the texts of DATA with MODEL and compare with their labels: "
         "print the accuracy, a classification report (precision, recall, F1 "
-        "and support per class) and the confusion matrix.",
+        "and support per class) and the confusion matrix. --show-errors and "
+        "--errors show or write the texts the model gets wrong.",
         f"""\
   {PROG} evaluate model.safetensors test.csv
-  {PROG} evaluate model.safetensors test.jsonl --label-column stars""",
+  {PROG} evaluate model.safetensors test.jsonl --label-column stars
+  {PROG} evaluate model.safetensors test.csv --show-errors 10 --errors wrong.csv""",
         run_evaluate,
     )
     _add_model_arguments(evaluate)
-    _add_data_arguments(evaluate, labels=True)
-    _add_quiet_argument(evaluate)
+    _add_data_arguments(evaluate, labels=True, ids=True)
+    output = evaluate.add_argument_group("output")
+    output.add_argument(
+        "--show-errors",
+        type=_count,
+        default=0,
+        metavar="N",
+        help=(
+            "print the N misclassified texts the model was surest of, with their "
+            "true and predicted labels and probabilities"
+        ),
+    )
+    output.add_argument(
+        "--errors",
+        metavar="OUT",
+        help=(
+            "write every misclassified text to this CSV file (gzip if it ends "
+            "in .gz), in the order of DATA: the --id-column (else the row "
+            "number), the text, its label, the predicted label and the "
+            "probabilities"
+        ),
+    )
+    _add_decimals_argument(output)
+    _add_quiet_argument(output)
+
+
+def _add_decimals_argument(parser):
+    parser.add_argument(
+        "--decimals",
+        type=_count,
+        default=DECIMALS,
+        metavar="N",
+        help="decimal places of the probabilities written (default: %(default)s)",
+    )
+
+
+def _count(text):
+    """A command-line count: a whole number, 0 or more."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number, 0 or more: {text!r}"
+        )
+    return int(text)
 
 
 def _add_model_arguments(parser):
@@ -272,32 +344,102 @@ def _add_model_arguments(parser):
     )
 
 
-def _add_data_arguments(parser, labels):
+def _add_data_arguments(parser, labels, ids=False):
     parser.add_argument(
         "data",
         metavar="DATA",
         help=(
             "a .csv, .tsv, .jsonl or .ndjson file, optionally gzip-compressed "
-            "(.csv.gz...), in UTF-8, with a header row for CSV and TSV"
+            "(.csv.gz...), with a header row for CSV and TSV unless --no-header"
         ),
     )
     parser.add_argument(
         "--text-column",
-        default="text",
         metavar="NAME",
-        help="the column (or JSON key) of the texts (default: %(default)s)",
+        help=(
+            "the column (or JSON key) of the texts (default: text; with "
+            "--no-header, its position, default 1)"
+        ),
     )
     if labels:
         parser.add_argument(
             "--label-column",
-            default="label",
             metavar="NAME",
-            help="the column (or JSON key) of the labels (default: %(default)s)",
+            help=(
+                "the column (or JSON key) of the labels (default: label; with "
+                "--no-header, its position, default 2)"
+            ),
         )
+    if ids:
+        parser.add_argument(
+            "--id-column",
+            metavar="NAME",
+            help=(
+                "a column (or JSON key) that identifies each text, such as an id, "
+                "copied into the output as its first column"
+            ),
+        )
+    parser.add_argument(
+        "--no-header",
+        dest="header",
+        action="store_false",
+        help=(
+            "the CSV or TSV file has no header row: every row is data, and "
+            "columns are given by position, counting from 1"
+        ),
+    )
     parser.add_argument(
         "--format",
         choices=FORMATS,
         help="the format of DATA, when its extension does not tell",
+    )
+    parser.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help=(
+            "the text encoding of DATA, such as cp1252 or utf-16 (default: "
+            "UTF-8, with or without a byte-order mark)"
+        ),
+    )
+
+
+def _columns(args, **options):
+    """The columns to read, each option mapped to a name, or to a position
+    with --no-header; options left out take their default."""
+    defaults = {"text_column": ("text", 1), "label_column": ("label", 2)}
+    columns = {}
+    for attribute in options:
+        value = getattr(args, attribute)
+        if value is None:
+            if attribute not in defaults:
+                continue
+            value = defaults[attribute][not args.header]
+        option = "--" + attribute.replace("_", "-")
+        if not args.header:
+            value = _position(value, option)
+        columns[option] = value
+    return columns
+
+
+def _position(value, option):
+    if isinstance(value, int):
+        return value
+    if not value.isdigit() or int(value) < 1:
+        raise CommandError(
+            f"argument {option}: with --no-header, columns are given by position "
+            f"(1 for the first), not {value!r}"
+        )
+    return int(value)
+
+
+def _read(args, **options):
+    """The columns ``options`` of the data file, read as its options say."""
+    return read_columns(
+        args.data,
+        _columns(args, **options),
+        args.format,
+        encoding=args.encoding,
+        header=args.header,
     )
 
 
@@ -368,14 +510,8 @@ def run_train(args):
     _check_output(args.output, inputs, replaced=True)
     with _reader_proof_stdout() as stdout:
         try:
-            texts, labels = read_columns(
-                args.data,
-                {
-                    "--text-column": args.text_column,
-                    "--label-column": args.label_column,
-                },
-                args.format,
-            )
+            texts, labels = _read(args, text_column=True, label_column=True)
+            labels = read_labels(labels, args.label_type)
             say(f"Read {_texts(len(texts))} from {args.data}.")
             start = time.perf_counter()
             _fit(estimator, texts, labels)
@@ -515,33 +651,36 @@ def run_predict(args):
     else:
         _check_output(args.output, inputs, replaced=False)
     model = _load(args.model, args.device)
-    (texts,) = read_columns(args.data, {"--text-column": args.text_column}, args.format)
+    texts, *ids = _read(args, text_column=True, id_column=True)
     probabilities = _predict_proba(model, texts, say)
-    labels = model.classes_[probabilities.argmax(axis=1)]
+    table = PredictionTable(model.classes_, probabilities, args.decimals)
+    if ids:
+        table.add_column(_id_name(args), ids[0])
+    if args.keep_text:
+        table.add_column(_text_name(args), texts)
     if args.output is None:
-        _write_predictions(sys.stdout, model.classes_, labels, probabilities)
+        table.write(sys.stdout)
         return
-    try:
-        with _output_file(args.output) as file:
-            _write_predictions(file, model.classes_, labels, probabilities)
-    except OSError as error:
-        raise CommandError(f"cannot write {args.output}: {_reason(error)}") from None
-    say(f"Wrote the predictions of {len(texts):,} texts to {args.output}.")
+    _write_table(table, args.output)
+    say(f"Wrote the predictions of {_texts(len(texts))} to {args.output}.")
 
 
 def run_evaluate(args):
-    """Print the accuracy, classification report and confusion matrix."""
+    """Print the accuracy, classification report and confusion matrix, and
+    show or write the misclassified texts."""
     from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
 
     say = _messenger(args.quiet)
+    if args.errors is not None:
+        inputs = {"the model file": args.model, "the data file": args.data}
+        _check_output(args.errors, inputs, replaced=False)
     model = _load(args.model, args.device)
-    texts, labels = read_columns(
-        args.data,
-        {"--text-column": args.text_column, "--label-column": args.label_column},
-        args.format,
+    texts, labels, *ids = _read(
+        args, text_column=True, label_column=True, id_column=True
     )
     classes = model.classes_
-    y_true = as_model_labels(labels, classes, args.data, args.label_column)
+    label_column = _columns(args, label_column=True)["--label-column"]
+    y_true = as_model_labels(labels, classes, args.data, label_column)
     probabilities = _predict_proba(model, texts, say)
     y_pred = classes[probabilities.argmax(axis=1)]
     names = [str(label) for label in classes]
@@ -560,6 +699,111 @@ def run_evaluate(args):
     )
     print("Confusion matrix (rows: true labels, columns: predicted labels):")
     print(_format_matrix(confusion_matrix(y_true, y_pred, labels=classes), names))
+    wrong = (y_true != y_pred).nonzero()[0]
+    if args.show_errors:
+        print()
+        print(_shown_errors(wrong, texts, y_true, y_pred, probabilities, args))
+    if args.errors is not None:
+        table = PredictionTable(
+            classes, probabilities[wrong], args.decimals, label_name="predicted"
+        )
+        if ids:
+            table.add_column(_id_name(args), [ids[0][i] for i in wrong])
+        else:
+            table.add_column("row", (wrong + 1).tolist())
+        table.add_column(_text_name(args), [texts[i] for i in wrong])
+        table.add_column("label", y_true[wrong].tolist())
+        _write_table(table, args.errors)
+        misclassified = _texts(len(wrong)).replace(" text", " misclassified text")
+        say(f"Wrote {misclassified} to {args.errors}.")
+
+
+def _shown_errors(wrong, texts, y_true, y_pred, probabilities, args):
+    """The ``args.show_errors`` mistakes the model was surest of, as text."""
+    if not len(wrong):
+        return "Misclassified: none."
+    confidence = probabilities[wrong].max(axis=1)
+    # stable: among equally sure mistakes, the first in the file first
+    shown = wrong[(-confidence).argsort(kind="stable")[: args.show_errors]]
+    lines = [
+        f"Misclassified: {len(wrong):,} of {len(texts):,} texts; the "
+        f"{len(shown):,} the model was surest of:"
+    ]
+    decimals = args.decimals
+    for index in shown:
+        sure = probabilities[index].max()
+        lines.append(
+            f"  row {index + 1}: true {y_true[index]!s}, predicted {y_pred[index]!s} "
+            f"(p={sure:.{decimals}f}): {_one_line(texts[index])}"
+        )
+    return "\n".join(lines)
+
+
+def _one_line(text, width=100):
+    """A text on one line of at most ``width`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
+
+
+def _id_name(args):
+    column = _columns(args, id_column=True)["--id-column"]
+    return "id" if isinstance(column, int) else column
+
+
+def _text_name(args):
+    column = _columns(args, text_column=True)["--text-column"]
+    return "text" if isinstance(column, int) else column
+
+
+def _write_table(table, path):
+    try:
+        with _output_file(path) as file:
+            table.write(file)
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {_reason(error)}") from None
+
+
+class PredictionTable:
+    """Predictions as CSV: leading columns (an id, the text...), then the
+    predicted label and one probability column per class.
+
+    Parameters
+    ----------
+    classes : ndarray
+        The model's classes, one probability column each.
+    probabilities : ndarray of shape (n_texts, n_classes)
+        The predicted probabilities; the label is the most probable class.
+    decimals : int
+        Decimal places of the probabilities written.
+    label_name : str, default="label"
+        The header of the predicted label's column.
+    """
+
+    def __init__(self, classes, probabilities, decimals, label_name="label"):
+        self.classes = classes
+        self.probabilities = probabilities
+        self.decimals = decimals
+        self.label_name = label_name
+        self.leading = []
+
+    def add_column(self, name, values):
+        """Add a column before the predictions, after those added before."""
+        self.leading.append((name, values))
+
+    def write(self, file):
+        writer = csv.writer(file, lineterminator="\n")
+        names = [name for name, _ in self.leading]
+        writer.writerow(
+            [*names, self.label_name, *(f"proba_{label}" for label in self.classes)]
+        )
+        labels = self.classes[self.probabilities.argmax(axis=1)].tolist()
+        columns = [values for _, values in self.leading]
+        rows = list(zip(*columns, strict=True)) if columns else [()] * len(labels)
+        shown = f"{{:.{self.decimals}f}}".format
+        for row, label, probabilities in zip(
+            rows, labels, self.probabilities.tolist(), strict=True
+        ):
+            writer.writerow([*row, label, *map(shown, probabilities)])
 
 
 def _interrupted_after_epochs():
@@ -628,13 +872,6 @@ def _predict_proba(model, texts, say):
     import numpy as np
 
     return np.concatenate(chunks)
-
-
-def _write_predictions(file, classes, labels, probabilities):
-    writer = csv.writer(file, lineterminator="\n")
-    writer.writerow(["label", *(f"proba_{label}" for label in classes)])
-    for label, row in zip(labels.tolist(), probabilities.tolist(), strict=True):
-        writer.writerow([label, *row])
 
 
 def _training_summary(estimator, n_texts, seconds, path):

@@ -2,7 +2,10 @@
 
 import pytest
 import torch
+from cli_helpers import TINY, texts_and_labels, write_data
 from helpers import keyword_data
+
+from sklearn_rnn.cli import main
 
 
 def pytest_collection_modifyitems(config, items):
@@ -30,3 +33,14 @@ def keyword_texts():
 @pytest.fixture(scope="session")
 def keyword_texts_test():
     return keyword_data(60, seed=1)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A model trained by the command, with its training data file."""
+    folder = tmp_path_factory.mktemp("trained")
+    texts, labels = texts_and_labels()
+    data = write_data(folder / "train.csv", texts, labels)
+    model = folder / "model.safetensors"
+    assert main(["train", data, *TINY, "--quiet", "-o", str(model)]) == 0
+    return model, data, texts, labels

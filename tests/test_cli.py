@@ -4,7 +4,6 @@ import csv
 import errno
 import gzip
 import inspect
-import io
 import math
 import os
 import re
@@ -21,6 +20,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from cli_helpers import (
+    TINY,
+    WRITTEN_PRECISION,
+    assert_usage_error,
+    cli_command,
+    cli_env,
+    read_predictions,
+    run,
+    run_cli,
+    texts_and_labels,
+    write_data,
+    write_lines,
+)
 from helpers import keyword_data
 
 import sklearn_rnn
@@ -31,98 +43,7 @@ from sklearn_rnn._cli_parameters import (
     option_parameters,
 )
 from sklearn_rnn._data_files import as_model_labels
-from sklearn_rnn.cli import as_options, main, parse_value
-
-TINY = [
-    "--max-epochs", "2", "--embedding-dim", "8", "--hidden-size", "8",
-    "--batch-size", "16", "--lr", "0.02", "--device", "cpu", "--random-state", "0",
-]  # fmt: skip
-
-
-def texts_and_labels(n_samples=60, seed=0):
-    """Generated texts, a few holding what CSV and TSV must quote."""
-    texts, labels = keyword_data(n_samples, seed=seed)
-    texts[0] += ', "quoted", and a comma'
-    texts[1] += "\tafter a tab"
-    texts[2] += "\non a second line"
-    texts[3] = "héllo wörld ✓ " + texts[3]
-    return texts, labels.tolist()
-
-
-def write_data(path, texts, labels=None, text_column="text", label_column="label"):
-    """Write a data file as other tools would, here pandas."""
-    frame = pd.DataFrame({text_column: texts})
-    if labels is not None:
-        frame[label_column] = labels
-    name = str(path).removesuffix(".gz")
-    compression = "gzip" if str(path).endswith(".gz") else None
-    if name.endswith((".jsonl", ".ndjson")):
-        frame.to_json(
-            path,
-            orient="records",
-            lines=True,
-            force_ascii=False,
-            compression=compression,
-        )
-    else:
-        # utf-8-sig: a byte-order mark first, as Excel writes.
-        frame.to_csv(
-            path,
-            sep="\t" if name.endswith(".tsv") else ",",
-            index=False,
-            encoding="utf-8-sig",
-            compression=compression,
-        )
-    return str(path)
-
-
-def write_lines(path, lines):
-    Path(path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return str(path)
-
-
-def run(capsys, *args):
-    """Run the command in this process: its exit code, stdout and stderr."""
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_usage_error(code, err, *fragments):
-    """Exit code 2 and, after any progress messages, the error in one line."""
-    assert code == 2
-    assert "Traceback" not in err
-    errors = [line for line in err.splitlines() if "sklearn-rnn: error" in line]
-    assert len(errors) == 1, err
-    assert errors[0].startswith("sklearn-rnn: error: ")
-    assert err.endswith(errors[0] + "\n")
-    for fragment in fragments:
-        assert fragment in errors[0]
-
-
-def read_predictions(path_or_text):
-    if isinstance(path_or_text, Path):
-        opener = gzip.open if path_or_text.suffix == ".gz" else open
-        with opener(path_or_text, "rt", encoding="utf-8", newline="") as file:
-            rows = list(csv.reader(file))
-    else:
-        rows = list(csv.reader(io.StringIO(path_or_text)))
-    header, body = rows[0], rows[1:]
-    labels = [row[0] for row in body]
-    proba = np.array([[float(value) for value in row[1:]] for row in body])
-    return header, labels, proba
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A model trained by the command, with its training data file."""
-    folder = tmp_path_factory.mktemp("trained")
-    texts, labels = texts_and_labels()
-    data = write_data(folder / "train.csv", texts, labels)
-    model = folder / "model.safetensors"
-    assert main(["train", data, *TINY, "--quiet", "-o", str(model)]) == 0
-    return model, data, texts, labels
-
+from sklearn_rnn.cli import as_options, parse_value
 
 # --- round trips ---------------------------------------------------------------
 
@@ -146,8 +67,10 @@ def test_train_predict_evaluate_round_trip(name, tmp_path, capsys):
     fitted = load_model(model)
     assert header == ["label", "proba_neg", "proba_pos"]
     assert len(predicted) == len(texts)
-    np.testing.assert_allclose(proba.sum(axis=1), 1)
-    np.testing.assert_allclose(proba, fitted.predict_proba(texts), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=WRITTEN_PRECISION)
+    np.testing.assert_allclose(
+        proba, fitted.predict_proba(texts), rtol=0, atol=WRITTEN_PRECISION
+    )
     assert predicted == fitted.predict(texts).tolist()
 
     code, out, err = run(capsys, "evaluate", model, data)
@@ -243,7 +166,9 @@ def test_predict_writes_clean_csv_to_stdout(trained, capsys):
     assert code == 0
     header, labels, proba = read_predictions(out)
     assert header == ["label", "proba_neg", "proba_pos"]
-    np.testing.assert_allclose(proba, load_model(model).predict_proba(texts))
+    np.testing.assert_allclose(
+        proba, load_model(model).predict_proba(texts), rtol=0, atol=WRITTEN_PRECISION
+    )
     assert "Predicting 60 texts..." in err
 
 
@@ -280,7 +205,10 @@ def test_predict_reports_progress_in_chunks(trained, tmp_path, capsys, monkeypat
     assert progress == ["25 / 60", "50 / 60", "60 / 60"]
     # other batches, other float32 rounding
     np.testing.assert_allclose(
-        read_predictions(out)[2], load_model(model).predict_proba(texts), rtol=1e-5
+        read_predictions(out)[2],
+        load_model(model).predict_proba(texts),
+        rtol=0,
+        atol=WRITTEN_PRECISION + 1e-5,
     )
 
 
@@ -621,7 +549,7 @@ def test_help_version_and_usage_errors_load_no_heavy_library(args):
         "print(sorted({'torch', 'sklearn', 'numpy', 'scipy'} & set(sys.modules)))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, env=_cli_env()
+        [sys.executable, "-c", program], capture_output=True, text=True, env=cli_env()
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
@@ -634,7 +562,7 @@ def test_the_package_loads_its_modules_when_first_used():
         "print(sorted(set(sklearn_rnn.__all__) - set(dir(sklearn_rnn))))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, env=_cli_env()
+        [sys.executable, "-c", program], capture_output=True, text=True, env=cli_env()
     )
     assert result.stdout.split("\n")[:3] == [
         "False",
@@ -723,7 +651,7 @@ def test_a_stray_quote_is_refused_as_pandas_refuses_it(trained, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["d.csv", "d.jsonl", "d.csv.gz"])
-def test_bytes_that_are_not_utf8_are_named_with_their_line(
+def test_bytes_that_are_not_utf8_are_named_with_their_line_and_offset(
     name, trained, tmp_path, capsys
 ):
     model, _, _, _ = trained
@@ -733,7 +661,13 @@ def test_bytes_that_are_not_utf8_are_named_with_their_line(
     data.write_bytes(gzip.compress(content) if name.endswith(".gz") else content)
     code, _, err = run(capsys, "predict", model, data)
     line = 3 if ".csv" in name else 1
-    assert_usage_error(code, err, f"{name}, line {line}: byte b'\\xe9'")
+    # 13 bytes before the é in both: 'text\nfine\ncaf' and '{"text": "caf'
+    assert_usage_error(
+        code,
+        err,
+        f"{name}, line {line}, byte offset 13: b'\\xe9' is not UTF-8 text",
+        "--encoding",
+    )
 
 
 def test_quoted_line_breaks_and_quotes_are_one_text(trained, tmp_path, capsys):
@@ -746,7 +680,12 @@ def test_quoted_line_breaks_and_quotes_are_one_text(trained, tmp_path, capsys):
         assert code == 0, err
         _, labels, proba = read_predictions(out)
         assert len(labels) == len(texts)
-        np.testing.assert_allclose(proba, load_model(model).predict_proba(texts))
+        np.testing.assert_allclose(
+            proba,
+            load_model(model).predict_proba(texts),
+            rtol=0,
+            atol=WRITTEN_PRECISION,
+        )
 
 
 # --- outputs: checked before work, never an input, never half written ---------
@@ -1013,41 +952,11 @@ def test_ctrl_c_before_the_first_epoch_ends_saves_nothing(tmp_path):
 # --- helpers for real processes ---------------------------------------------------
 
 
-WORKTREE = str(Path(__file__).resolve().parents[1])
-
-
-def _cli_command(args):
-    return [sys.executable, "-m", "sklearn_rnn", *(str(arg) for arg in args)]
-
-
-def _cli_env(**variables):
-    path = os.environ.get("PYTHONPATH")
-    return {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        # the sklearn_rnn under test, not an installed one
-        "PYTHONPATH": WORKTREE + (os.pathsep + path if path else ""),
-        **variables,
-    }
-
-
-def run_cli(*args, stdout=subprocess.PIPE):
-    """Run the command in a new process: its CompletedProcess, in text."""
-    return subprocess.run(
-        _cli_command(args),
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_cli_env(),
-        timeout=300,
-    )
-
-
 def start_cli(*args, stdout):
     # unbuffered: epoch lines reach the pipe as they are printed
-    env = _cli_env(PYTHONUNBUFFERED="1")
+    env = cli_env(PYTHONUNBUFFERED="1")
     return subprocess.Popen(
-        _cli_command(args),
+        cli_command(args),
         stdout=stdout,
         stderr=subprocess.PIPE,
         env=env,
