@@ -7,6 +7,7 @@ inside numpy or torch.
 """
 
 import math
+import re
 from itertools import islice
 from numbers import Integral, Real
 
@@ -483,3 +484,67 @@ def _not_a_text_error(name, index, item):
             "text per sample, not nested sequences."
         )
     return TypeError(f"{where} has type {type(item).__name__}; expected a str.")
+
+
+def check_validation_data(validation_data, check_data):
+    """``validation_data`` as checked data and labels.
+
+    Parameters
+    ----------
+    validation_data : tuple
+        ``(X_val, y_val)``, as Keras takes it.
+    check_data : callable
+        Checks ``X_val`` as the fit checks its ``X``.
+
+    Returns
+    -------
+    data, y : the checked ``X_val`` and ``y_val``.
+    """
+    if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+        n_items = len(validation_data)
+        what = (
+            f"a {type(validation_data).__name__} of {n_items} "
+            f"item{'s' * (n_items != 1)}"
+            if isinstance(validation_data, tuple | list)
+            else f"a {type(validation_data).__name__}"
+        )
+        raise TypeError(
+            "validation_data must be a pair (X_val, y_val) of validation texts "
+            f"and their labels; got {what}."
+        )
+    X_val, y_val = validation_data
+    try:
+        data = check_data(X_val)
+    except TypeError as error:
+        # the wrong kind of data, as texts for ids: often a pipeline's
+        raise TypeError(
+            f"validation_data: {_as_validation(error)} In a Pipeline, "
+            "validation_data reaches this step as given, not transformed by the "
+            "steps before it."
+        ) from None
+    except ValueError as error:
+        raise ValueError(f"validation_data: {_as_validation(error)}") from None
+    try:
+        y = check_labels(y_val, len(data))
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"validation_data: {_as_validation(error)}") from None
+    return data, y
+
+
+def _as_validation(error):
+    """An error about ``X`` or ``y`` as one about ``X_val`` or ``y_val``."""
+    return re.sub(r"\b(X|y)\b(?!_)", r"\1_val", str(error))
+
+
+def validation_labels(y_val, classes):
+    """The class indices of the validation labels, all among ``classes``."""
+    # by Python value: np.setdiff1d would compare 0 and "0" as text
+    known = set(classes.tolist())
+    unseen = [label for label in dict.fromkeys(y_val.tolist()) if label not in known]
+    if unseen:
+        shown = ", ".join(repr(label) for label in unseen[:5])
+        raise ValueError(
+            f"validation_data has labels that are not among the classes trained "
+            f"on ({', '.join(repr(c) for c in classes.tolist())}): {shown}."
+        )
+    return np.searchsorted(classes, y_val)

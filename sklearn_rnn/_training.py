@@ -33,7 +33,14 @@ from ._distributed import (
     share_shuffles,
     shared_seed,
 )
-from ._inputs import check_ids, check_targets, check_texts, training_weights
+from ._inputs import (
+    check_ids,
+    check_targets,
+    check_texts,
+    check_validation_data,
+    training_weights,
+    validation_labels,
+)
 from ._net import unwrapped
 from ._net_builder import (
     build_net,
@@ -87,7 +94,8 @@ class TrainingRun:
     whole-text token counts the bag of words reads (or None), and
     ``make_embeddings``, given a ``RandomState``, returns a new network's
     initial embeddings and the share of the vocabulary they cover (or is
-    None).
+    None). ``validation`` is the user's ``validation_data``, checked: its
+    data (once encoded, token ids), labels and token counts; or None.
     """
 
     data: object
@@ -101,6 +109,7 @@ class TrainingRun:
     n_tokens: int | None = None
     counts: object = None
     make_embeddings: object = None
+    validation: tuple | None = None
 
 
 def _given_embeddings(matrix, random_state):
@@ -147,18 +156,22 @@ class Trainer:
             if name.endswith("_") and not name.startswith("_")
         }
 
-    def fit(self, X, y, sample_weight):
+    def fit(self, X, y, sample_weight, validation_data=None):
         """``RNNClassifier.fit``'s work: check the ids, targets and weights,
         then train."""
-        run = self._start(X, y, None, sample_weight, False, check_ids)
+        run = self._start(X, y, None, sample_weight, False, check_ids, validation_data)
         return self.train(self._on_id_space(run))
 
-    def partial_fit(self, X, y, classes, sample_weight):
+    def partial_fit(self, X, y, classes, sample_weight, validation_data=None):
         """``RNNClassifier.partial_fit``'s work: one epoch on one chunk."""
-        run = self._start(X, y, classes, sample_weight, True, check_ids)
+        run = self._start(
+            X, y, classes, sample_weight, True, check_ids, validation_data
+        )
         return self.train(self._on_id_space(run))
 
-    def _start(self, X, y, classes, sample_weight, chunk, check_data):
+    def _start(
+        self, X, y, classes, sample_weight, chunk, check_data, validation_data=None
+    ):
         """The checks every fit starts with, in the order that fails fastest;
         returns what the fit trains on."""
         if chunk:
@@ -177,8 +190,20 @@ class Trainer:
             fitted_classes=self.classes_ if continuing else None,
             class_weight=self.class_weight,
         )
+        validation = None
+        if validation_data is not None:
+            valid_data, valid_y = check_validation_data(validation_data, check_data)
+            validation = (valid_data, validation_labels(valid_y, classes), None)
         return TrainingRun(
-            data, y, classes, sample_weight, device, accelerator, chunk, continuing
+            data,
+            y,
+            classes,
+            sample_weight,
+            device,
+            accelerator,
+            chunk,
+            continuing,
+            validation=validation,
         )
 
     def _on_id_space(self, run):
@@ -192,13 +217,14 @@ class Trainer:
         ids = run.data
         if run.continuing:
             ids = unknown_beyond(ids, self.n_tokens_)
-            return replace(run, data=ids, n_tokens=self.n_tokens_)
+            return _validation_ids(replace(run, data=ids, n_tokens=self.n_tokens_))
         n_tokens = max(int(ids.max()) + 1, UNKNOWN_ID + 1)
         if self.embeddings is None:
-            return replace(run, n_tokens=n_tokens)
+            return _validation_ids(replace(run, n_tokens=n_tokens))
         matrix = self._check_embedding_matrix(n_tokens)
         make_embeddings = partial(_given_embeddings, matrix)
-        return replace(run, n_tokens=len(matrix), make_embeddings=make_embeddings)
+        run = replace(run, n_tokens=len(matrix), make_embeddings=make_embeddings)
+        return _validation_ids(run)
 
     def _check_embedding_matrix(self, n_tokens):
         matrix = np.asarray(self.embeddings)
@@ -303,26 +329,30 @@ class Trainer:
         )
         seed = self._seed(run)
         early_stopping = not run.chunk and self._uses_early_stopping(
-            y_index, len(run.classes)
+            y_index, len(run.classes), run.validation
         )
         if self.verbose and not run.chunk:
             say = print if run.accelerator is None else print_on_main_process
-            say(self._describe_split(len(y_index), early_stopping))
+            say(self._describe_split(len(y_index), early_stopping, run.validation))
         embeddings, coverage = None, None
         if run.continuing:
             coverage = getattr(self, "pretrained_coverage_", None)
         elif run.make_embeddings is not None:
             embeddings, coverage = run.make_embeddings(np.random.RandomState(seed))
         with seeded_generators(seed, run.device):
-            train, valid = self._split(
-                run.data,
-                run.counts,
-                y_index,
-                weights,
-                len(run.classes),
-                seed,
-                early_stopping,
-            )
+            if run.validation is None:
+                train, valid = self._split(
+                    run.data,
+                    run.counts,
+                    y_index,
+                    weights,
+                    len(run.classes),
+                    seed,
+                    early_stopping,
+                )
+            else:
+                train = EncodedTexts(run.data, y_index, weights, run.counts)
+                valid = self._given_validation(run)
             net = self._train_net(run, train, valid, seed, early_stopping, embeddings)
         self._take_result(net, run, early_stopping, coverage, other_attributes)
         return self
@@ -437,13 +467,27 @@ class Trainer:
                 "continues from there."
             )
 
-    def _uses_early_stopping(self, y_index, n_classes):
+    def _given_validation(self, run):
+        """The user's validation data as the net reads it, its loss weighted
+        by ``class_weight`` as the training loss is."""
+        ids, y_index, counts = run.validation
+        weights = None
+        if self.class_weight is not None:
+            weights = training_weights(
+                run.classes[y_index], None, self.class_weight, run.classes
+            )
+        return EncodedTexts(ids, y_index, weights, counts)
+
+    def _uses_early_stopping(self, y_index, n_classes, validation=None):
         """Whether this fit stops early.
 
         ``"auto"`` needs enough samples, and a stratified split that keeps
         every class on both sides; without one it trains without stopping
-        early, where ``True`` would be an error.
+        early, where ``True`` would be an error. Given validation data, it
+        stops early unless ``early_stopping=False``.
         """
+        if validation is not None:
+            return self.early_stopping is not False
         if self.early_stopping != "auto":
             return bool(self.early_stopping)
         n_samples = len(y_index)
@@ -457,9 +501,21 @@ class Trainer:
     def _n_validation(self, n_samples):
         return validation_size(n_samples, self.validation_fraction)
 
-    def _describe_split(self, n_samples, early_stopping):
+    def _describe_split(self, n_samples, early_stopping, validation=None):
         """One line saying whether early stopping is on, why, and what it
         holds out."""
+        if validation is not None:
+            n_valid = f"{len(validation[1]):,}"
+            if not early_stopping:
+                return (
+                    f"Early stopping is off (early_stopping=False): training on "
+                    f"all {n_samples:,} texts for {self.max_epochs} epochs, "
+                    f"measuring the loss on the {n_valid} validation texts given."
+                )
+            return (
+                f"Early stopping is on, judged on the {n_valid} validation texts "
+                f"given: training on all {n_samples:,} texts."
+            )
         why = ""
         if self.early_stopping == "auto":
             limit = f"{AUTO_EARLY_STOPPING_MIN_SAMPLES:,}"
@@ -520,17 +576,19 @@ class TextTrainer(Trainer):
     """One fit of a recurrent classifier on raw texts: vectorizer, pretrained
     vectors and the whole-text bag of words on top of :class:`Trainer`."""
 
-    def fit(self, X, y, sample_weight):
+    def fit(self, X, y, sample_weight, validation_data=None):
         """``RNNTextClassifier.fit``'s work: texts, targets and weights checked,
         the vectorizer fitted (or the fitted one read), then training."""
         return self._fit_texts(
-            self._start(X, y, None, sample_weight, False, check_texts)
+            self._start(X, y, None, sample_weight, False, check_texts, validation_data)
         )
 
-    def partial_fit(self, X, y, classes, sample_weight):
+    def partial_fit(self, X, y, classes, sample_weight, validation_data=None):
         """``RNNTextClassifier.partial_fit``'s work: one epoch on one chunk."""
         return self._fit_texts(
-            self._start(X, y, classes, sample_weight, True, check_texts)
+            self._start(
+                X, y, classes, sample_weight, True, check_texts, validation_data
+            )
         )
 
     def _fit_texts(self, run):
@@ -547,12 +605,21 @@ class TextTrainer(Trainer):
         make_embeddings = None
         if self.embeddings is not None:
             make_embeddings = partial(self._pretrained_embeddings, vectorizer)
+        validation = run.validation
+        if validation is not None:
+            texts, y_index, _ = validation
+            # the validation texts are read with the training vocabulary
+            valid_ids, valid_counts = encode(
+                vectorizer, texts, counts=self.bag_of_words
+            )
+            validation = (valid_ids, y_index, valid_counts)
         run = replace(
             run,
             data=ids,
             counts=counts,
             n_tokens=n_tokens,
             make_embeddings=make_embeddings,
+            validation=validation,
         )
         return self.train(run, other_attributes=[("vectorizer_", vectorizer)])
 
@@ -638,6 +705,14 @@ def text_inputs(vectorizer, net, texts):
 def validation_size(n_samples, fraction):
     """How many of ``n_samples`` early stopping holds out for validation."""
     return int(np.ceil(fraction * n_samples))
+
+
+def _validation_ids(run):
+    """``run`` with its validation ids read in its id space."""
+    if run.validation is None:
+        return run
+    ids, y_index, counts = run.validation
+    return replace(run, validation=(unknown_beyond(ids, run.n_tokens), y_index, counts))
 
 
 def unknown_beyond(ids, n_tokens):

@@ -188,7 +188,7 @@ class RNNClassifier(BaseRNNClassifier):
         ],
     }
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, validation_data=None):
         """Train on token ids.
 
         Parameters
@@ -199,15 +199,26 @@ class RNNClassifier(BaseRNNClassifier):
             Labels of any hashable type.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample in the loss.
+        validation_data : tuple (X_val, y_val), default=None
+            Validation token ids, read with the id space of ``X`` (larger ids
+            as the unknown token), and their labels, all among those of
+            ``y``: early stopping judges epochs by the loss on them instead
+            of holding out ``validation_fraction`` of ``X``, which then
+            trains whole. Early stopping is on with them unless
+            ``early_stopping=False``, which still records their loss and
+            accuracy in ``history_`` each epoch. Like ``sample_weight``, it
+            reaches this step through a pipeline as ``step__validation_data``
+            and through a search by metadata routing; it is not transformed
+            by a pipeline's earlier steps.
 
         Returns
         -------
         self : RNNClassifier
             The fitted classifier.
         """
-        return self._train(Trainer.fit, X, y, sample_weight)
+        return self._train(Trainer.fit, X, y, sample_weight, validation_data)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, validation_data=None):
         """Train for one epoch on one chunk of token ids.
 
         For data that does not fit in memory at once: call it on one chunk
@@ -235,13 +246,19 @@ class RNNClassifier(BaseRNNClassifier):
             Non-negative weight of each sample in the loss, used as given so
             that the weights of different chunks compare: each must be 0 or
             within [1e-6, 1e15].
+        validation_data : tuple (X_val, y_val), default=None
+            Validation token ids and their labels: their loss and accuracy
+            after this epoch are recorded in ``history_`` (``valid_loss``,
+            ``valid_acc``), to judge when to stop calling ``partial_fit``.
 
         Returns
         -------
         self : RNNClassifier
             The classifier, trained one epoch further.
         """
-        return self._train(Trainer.partial_fit, X, y, classes, sample_weight)
+        return self._train(
+            Trainer.partial_fit, X, y, classes, sample_weight, validation_data
+        )
 
     def attention_weights(self, X):
         """How much attention pooling gave each token of each sequence.
@@ -632,7 +649,7 @@ class RNNTextClassifier(BaseRNNClassifier):
         self.truncation = truncation
         self.vocabulary = vocabulary
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, validation_data=None):
         """Learn the vocabulary and train the network.
 
         Parameters
@@ -644,15 +661,27 @@ class RNNTextClassifier(BaseRNNClassifier):
             Labels of any hashable type (str, int, bool...).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each text in the loss.
+        validation_data : tuple (X_val, y_val), default=None
+            Validation texts and their labels, all among those of ``y``, such
+            as a data set's official development split: early stopping judges
+            epochs by the loss on them instead of holding out
+            ``validation_fraction`` of ``X``, which then trains whole. The
+            texts are read with the vocabulary learnt from ``X``. Early
+            stopping is on with them unless ``early_stopping=False``, which
+            still records their loss and accuracy in ``history_`` each epoch.
+            Like ``sample_weight``, it reaches this step through a pipeline as
+            ``step__validation_data`` and through a search or
+            ``cross_validate`` by metadata routing (see the user guide); it is
+            not transformed by a pipeline's earlier steps.
 
         Returns
         -------
         self : RNNTextClassifier
             The fitted classifier.
         """
-        return self._train(TextTrainer.fit, X, y, sample_weight)
+        return self._train(TextTrainer.fit, X, y, sample_weight, validation_data)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, validation_data=None):
         """Train for one epoch on one chunk of texts.
 
         For data that does not fit in memory at once: call it on one chunk
@@ -687,13 +716,19 @@ class RNNTextClassifier(BaseRNNClassifier):
             within [1e-6, 1e15], where float32 training can use it (``fit``
             rescales its weights instead). With ``optimizer="sgd"`` they
             scale the step too.
+        validation_data : tuple (X_val, y_val), default=None
+            Validation texts and their labels: their loss and accuracy
+            after this epoch are recorded in ``history_`` (``valid_loss``,
+            ``valid_acc``), to judge when to stop calling ``partial_fit``.
 
         Returns
         -------
         self : RNNTextClassifier
             The classifier, trained one epoch further.
         """
-        return self._train(TextTrainer.partial_fit, X, y, classes, sample_weight)
+        return self._train(
+            TextTrainer.partial_fit, X, y, classes, sample_weight, validation_data
+        )
 
     def __sklearn_clone__(self):
         copy = super().__sklearn_clone__()

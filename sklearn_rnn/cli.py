@@ -225,6 +225,15 @@ def _add_train_parser(commands):
             "as text (default: %(default)s)"
         ),
     )
+    data.add_argument(
+        "--validation-data",
+        metavar="FILE",
+        help=(
+            "labelled texts for early stopping to judge epochs by, such as a "
+            "development split, read with the same columns and options as DATA; "
+            "nothing of DATA is then held out"
+        ),
+    )
     output = train.add_argument_group("output")
     output.add_argument(
         "-o",
@@ -432,10 +441,11 @@ def _position(value, option):
     return int(value)
 
 
-def _read(args, **options):
-    """The columns ``options`` of the data file, read as its options say."""
+def _read(args, path=None, **options):
+    """The columns ``options`` of the data file (or of ``path``), read as the
+    data options say."""
     return read_columns(
-        args.data,
+        args.data if path is None else path,
         _columns(args, **options),
         args.format,
         encoding=args.encoding,
@@ -505,6 +515,8 @@ def run_train(args):
     say = _messenger(args.quiet)
     estimator = _estimator_from_options(args)
     inputs = {"the data file": args.data}
+    if args.validation_data is not None:
+        inputs["the validation data file"] = args.validation_data
     if isinstance(estimator.embeddings, str):
         inputs["the word-vector file"] = estimator.embeddings
     _check_output(args.output, inputs, replaced=True)
@@ -513,8 +525,9 @@ def run_train(args):
             texts, labels = _read(args, text_column=True, label_column=True)
             labels = read_labels(labels, args.label_type)
             say(f"Read {_texts(len(texts))} from {args.data}.")
+            validation = _validation_data(args, labels, say)
             start = time.perf_counter()
-            _fit(estimator, texts, labels)
+            _fit(estimator, texts, labels, validation)
         except _interrupted_after_epochs():
             # fit kept its completed epochs, as the exception says
             _save_interrupted(estimator, args.output)
@@ -525,7 +538,11 @@ def run_train(args):
         seconds = time.perf_counter() - start
         _save(estimator, args.output)
         if not args.quiet:
-            print(_training_summary(estimator, len(texts), seconds, args.output))
+            n_valid = None if validation is None else len(validation[0])
+            summary = _training_summary(
+                estimator, len(texts), seconds, args.output, n_valid
+            )
+            print(summary)
     if stdout.reader_gone:
         # the model is saved; end as a closed pipe ends every command
         raise BrokenPipeError
@@ -570,9 +587,24 @@ def _reader_proof_stdout():
         sys.stdout = original
 
 
-def _fit(estimator, texts, labels):
+def _validation_data(args, labels, say):
+    """The texts and labels of --validation-data, labels read as those of
+    DATA are, or None."""
+    if args.validation_data is None:
+        return None
+    texts, valid_labels = _read(
+        args, text_column=True, label_column=True, path=args.validation_data
+    )
+    if all(isinstance(label, int) for label in labels) or args.label_type == "str":
+        # as the training labels were read: integers, or all text
+        valid_labels = read_labels(valid_labels, args.label_type)
+    say(f"Read {_texts(len(texts))} from {args.validation_data} for validation.")
+    return texts, valid_labels
+
+
+def _fit(estimator, texts, labels, validation_data=None):
     try:
-        estimator.fit(texts, labels)
+        estimator.fit(texts, labels, validation_data=validation_data)
     except BrokenPipeError:
         raise
     except OSError as error:
@@ -845,6 +877,7 @@ def as_options(message):
     """``message`` with the estimator's parameters spelt as this command's
     options: ``device='auto'`` becomes ``--device auto``."""
     names = "|".join(parameter_names())
+    message = re.sub(r"\bvalidation_data\b", "--validation-data", message)
 
     def option(match):
         value = match.group("quoted")
@@ -874,14 +907,19 @@ def _predict_proba(model, texts, say):
     return np.concatenate(chunks)
 
 
-def _training_summary(estimator, n_texts, seconds, path):
+def _training_summary(estimator, n_texts, seconds, path, n_given_valid=None):
+    """What training did, in two lines; ``n_given_valid`` counts the texts
+    of --validation-data, if given."""
     texts = _texts(n_texts)
     epochs = f"{estimator.n_epochs_} epoch{'s' * (estimator.n_epochs_ != 1)}"
     if estimator.best_epoch_ is not None:
-        from ._training import validation_size
+        if n_given_valid is not None:
+            texts += f" (validated on {_texts(n_given_valid)} of --validation-data)"
+        else:
+            from ._training import validation_size
 
-        n_valid = validation_size(n_texts, estimator.validation_fraction)
-        texts = f"{_texts(n_texts - n_valid)} ({n_valid:,} held out for validation)"
+            n_valid = validation_size(n_texts, estimator.validation_fraction)
+            texts = f"{_texts(n_texts - n_valid)} ({n_valid:,} held out for validation)"
         ended = (
             "stopped early"
             if estimator.n_epochs_ < estimator.max_epochs

@@ -383,3 +383,46 @@ def test_evaluate_refuses_to_write_errors_over_its_data(trained, capsys):
     model, data, _, _ = trained
     code, _, err = run(capsys, "evaluate", model, data, "--errors", data)
     assert_usage_error(code, err, "it is the data file, which would be overwritten")
+
+
+# --- a validation file ------------------------------------------------------------
+
+
+def test_train_stops_early_on_a_validation_file(tmp_path, capsys):
+    texts, labels = texts_and_labels()
+    numbers = [{"neg": 0, "pos": 1}[label] for label in labels]
+    data = write_data(tmp_path / "train.csv", texts[:40], numbers[:40])
+    dev = write_data(tmp_path / "dev.tsv", texts[40:], numbers[40:])
+    model = tmp_path / "m.safetensors"
+    code, out, err = run(
+        capsys, "train", data, "--validation-data", dev, *TINY, "-o", model
+    )
+    assert code == 0, err
+    assert f"Read 20 texts from {dev} for validation." in err
+    assert "Early stopping is on, judged on the 20 validation texts given" in out
+    assert "Trained on 40 texts (validated on 20 texts of --validation-data)" in out
+    fitted = load_model(model)
+    assert fitted.best_epoch_ is not None
+    # the integer labels of both files were read alike
+    assert fitted.classes_.tolist() == [0, 1]
+
+
+def test_a_validation_file_with_labels_unknown_to_training_is_refused(tmp_path, capsys):
+    texts, labels = texts_and_labels()
+    data = write_data(tmp_path / "train.csv", texts[:40], labels[:40])
+    dev = write_data(tmp_path / "dev.csv", texts[40:], ["spam"] * 20)
+    model = tmp_path / "m.safetensors"
+    code, _, err = run(
+        capsys, "train", data, "--validation-data", dev, *TINY, "-o", model
+    )
+    assert_usage_error(
+        code, err, "--validation-data has labels that are not among the classes"
+    )
+    assert not model.exists()
+
+
+def test_the_validation_file_is_never_the_output(trained, tmp_path, capsys):
+    _, data, texts, labels = trained
+    dev = write_data(tmp_path / "dev.csv", texts, labels)
+    code, _, err = run(capsys, "train", data, "--validation-data", dev, "-o", dev)
+    assert_usage_error(code, err, "it is the validation data file")
