@@ -102,6 +102,24 @@ class RNNNet(NeuralNetClassifier):
         self.epoch_weights_ = None
         return super().initialize()
 
+    def notify(self, method_name, **cb_kwargs):
+        """Call the callbacks, with early stopping last at an epoch's end.
+
+        skorch puts its epoch log after every other callback, and early
+        stopping ends training by raising at the end of the epoch that
+        exhausts its patience: that epoch's row would never be printed, and
+        the table would show one epoch less than ``n_epochs_`` counts.
+        """
+        if method_name != "on_epoch_end":
+            return super().notify(method_name, **cb_kwargs)
+        getattr(self, method_name)(self, **cb_kwargs)
+        ordered = sorted(
+            self.callbacks_, key=lambda item: isinstance(item[1], EarlyStopping)
+        )
+        for _, callback in ordered:
+            getattr(callback, method_name)(self, **cb_kwargs)
+        return None
+
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # skorch swallows KeyboardInterrupt and returns as if training had
         # ended; remember that it happened so the estimator can say so. Its

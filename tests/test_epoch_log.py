@@ -68,6 +68,25 @@ def test_partial_fit_plans_one_epoch_per_call(texts, capsys):
     assert [row[0] for row in rows] == ["1/1", "2/2"]
 
 
+def test_the_epoch_that_ends_early_stopping_has_its_row(texts, capsys):
+    # a rate too small to move the loss by early stopping's threshold (1e-4
+    # relative): every epoch after the first is a miss, whatever the CPU
+    clf = fit_printing(
+        texts,
+        lr=1e-12,
+        lr_schedule="constant",
+        early_stopping=True,
+        n_iter_no_change=2,
+        max_epochs=10,
+    )
+    out = capsys.readouterr().out
+    assert clf.n_epochs_ == 3
+    assert [row[0] for row in table_rows(out)] == ["1/10", "2/10", "3/10"]
+    lines = out.splitlines()
+    stopping = next(i for i, line in enumerate(lines) if line.startswith("Stopping"))
+    assert lines[stopping - 1].split()[0] == "3/10"
+
+
 def test_no_colour_codes_in_captured_output(texts, capsys):
     fit_printing(texts, max_epochs=3, early_stopping=False)
     out = capsys.readouterr().out
