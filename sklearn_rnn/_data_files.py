@@ -9,6 +9,7 @@ report it in one line.
 import codecs
 import csv
 import gzip
+import io
 import itertools
 import json
 import os
@@ -31,6 +32,7 @@ NUL_PROBLEM = (
 # stay text, as turning them into 7 and 1 would lose how they were written.
 INTEGER_LABEL = re.compile(r"-?(?:0|[1-9][0-9]*)")
 LABEL_TYPES = ("auto", "str")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class DataFileError(ValueError):
@@ -101,10 +103,12 @@ def read_columns(path, columns, file_format=None, *, encoding=None, header=True)
         )
     encoding = check_encoding(encoding)
     names = list(columns.values())
-    problems = {
-        name: COLUMN_PROBLEMS.get(option, _label_problem)
-        for option, name in columns.items()
-    }
+    # a column two options name is read once, with the checks of both
+    problems = {}
+    for option, name in columns.items():
+        problems.setdefault(name, []).append(
+            COLUMN_PROBLEMS.get(option, _label_problem)
+        )
     values = {name: [] for name in names}
     first_missing = {}
     try:
@@ -116,16 +120,17 @@ def read_columns(path, columns, file_format=None, *, encoding=None, header=True)
             for line, record in records:
                 if present is None:
                     seen.update(dict.fromkeys(record))
-                for name in names:
+                for name, checks in problems.items():
                     value = record.get(name)
                     if value is None:
                         # Not an error yet: in JSON Lines, the column may be
                         # missing from every record.
                         first_missing.setdefault(name, line)
-                    elif problem := problems[name](value):
-                        raise DataFileError(
-                            f"{path}, line {line}, {_column(name)}: {problem}"
-                        )
+                    for check in checks if value is not None else ():
+                        if problem := check(value):
+                            raise DataFileError(
+                                f"{path}, line {line}, {_column(name)}: {problem}"
+                            )
                     values[name].append(value)
     except UnicodeDecodeError:
         raise DataFileError(_undecodable_message(path, encoding)) from None
@@ -157,6 +162,8 @@ def check_encoding(encoding):
         return "utf-8-sig"
     try:
         name = codecs.lookup(encoding).name
+        # codecs such as hex and rot13 are known, but not text encodings
+        io.TextIOWrapper(io.BytesIO(), encoding=name)
     except LookupError:
         raise DataFileError(
             f"unknown encoding {encoding!r} for --encoding: give one such as "
@@ -166,20 +173,25 @@ def check_encoding(encoding):
     return "utf-8-sig" if name == "utf-8" else name
 
 
-def read_labels(labels, label_type="auto"):
+def read_labels(labels, label_type="auto", file_format="csv"):
     """Labels read from a file, as the estimator should get them.
 
-    With ``label_type="auto"``, labels that are all integers written plainly
-    (``0``, ``1``, ``-1``, not ``007`` nor ``+1``) become ``int``, as pandas
-    reads such a column, so that a model trained from a file scores against
-    the same file read by pandas. ``"str"`` keeps every label as text.
+    With ``label_type="auto"``, CSV and TSV labels that are all integers
+    written plainly (``0``, ``1``, ``-1``, not ``007`` nor ``+1``) and within
+    int64 become ``int``, as pandas reads such a column, so that a model
+    trained from a file scores against the same file read by pandas. JSON
+    Lines labels keep the types JSON gives them. ``"str"`` turns every label
+    into text.
     """
     if label_type == "str":
         return [_as_text(label) for label in labels]
-    if all(
+    if file_format == "jsonl" or not all(
         isinstance(label, str) and INTEGER_LABEL.fullmatch(label) for label in labels
     ):
-        return [int(label) for label in labels]
+        return labels
+    integers = [int(label) for label in labels]
+    if min(integers) >= INT64_MIN and max(integers) <= INT64_MAX:
+        return integers
     return labels
 
 
@@ -349,7 +361,7 @@ def _undecodable_message(path, encoding):
             utf16 = file.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     except (OSError, EOFError, zlib.error):
         position, utf16 = None, False
-    if utf16:
+    if utf16 and encoding == "utf-8-sig":
         advice = "the file starts as UTF-16 does: give --encoding utf-16"
     if position is None:
         return f"{path} is {problem}: {advice}"
@@ -362,9 +374,16 @@ def _undecodable_message(path, encoding):
 def _first_undecodable(path, encoding):
     """(line, byte offset, bytes) of the first bytes ``encoding`` cannot
     decode, counted in the decompressed data; None if there are none."""
-    decoder = codecs.getincrementaldecoder(encoding)()
     offset, newlines = 0, 0
     with _open_binary(path) as file:
+        if encoding == "utf-8-sig":
+            # counted in the file's bytes, the byte-order mark included
+            if file.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+                offset = len(codecs.BOM_UTF8)
+            else:
+                file.seek(0)
+            encoding = "utf-8"
+        decoder = codecs.getincrementaldecoder(encoding)()
         while chunk := file.read(1 << 20):
             # bytes the decoder holds from the previous chunk, an incomplete
             # character, come first in what it reports
@@ -378,6 +397,12 @@ def _first_undecodable(path, encoding):
                 return line, start, error.object[error.start : error.end]
             offset += len(chunk)
             newlines += chunk.count(b"\n")
+        held = decoder.getstate()[0]
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            # a character cut short by the end of the file
+            return newlines - held.count(b"\n") + 1, offset - len(held), held
     return None
 
 
@@ -441,7 +466,9 @@ def _json_kind(value):
     return kinds.get(type(value), "a number")
 
 
-def as_model_labels(labels, classes, path, column):
+def as_model_labels(
+    labels, classes, path, column, unknown_as="the model was not trained on"
+):
     """The labels read from a file, as values of the model's ``classes_``.
 
     CSV gives every label as a string: ``"1"`` becomes 1 for a model trained
@@ -467,8 +494,8 @@ def as_model_labels(labels, classes, path, column):
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
         known = ", ".join(repr(label) for label in classes.tolist())
         raise DataFileError(
-            f"{path}: column {column!r} has labels the model was not trained on: "
-            f"{shown}{more}; its classes are {known}"
+            f"{path}: column {column!r} has labels {unknown_as}: {shown}{more}; "
+            f"the classes are {known}"
         )
     return np.asarray(converted, dtype=classes.dtype)
 

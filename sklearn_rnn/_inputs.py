@@ -501,13 +501,10 @@ def check_validation_data(validation_data, check_data):
     data, y : the checked ``X_val`` and ``y_val``.
     """
     if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-        n_items = len(validation_data)
-        what = (
-            f"a {type(validation_data).__name__} of {n_items} "
-            f"item{'s' * (n_items != 1)}"
-            if isinstance(validation_data, tuple | list)
-            else f"a {type(validation_data).__name__}"
-        )
+        what = f"a {type(validation_data).__name__}"
+        if isinstance(validation_data, tuple | list):
+            n_items = len(validation_data)
+            what += f" of {n_items} item{'s' * (n_items != 1)}"
         raise TypeError(
             "validation_data must be a pair (X_val, y_val) of validation texts "
             f"and their labels; got {what}."

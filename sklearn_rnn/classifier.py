@@ -160,11 +160,12 @@ class RNNClassifier(BaseRNNClassifier):
     net_ : skorch.NeuralNetClassifier
         The trained skorch net; ``net_.module_`` is the PyTorch module.
     history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``train_acc`` (the accuracy
-        of the epoch's training batches as they were trained, dropout
-        included), ``dur`` (seconds), with a learning-rate schedule the
-        epoch's ``lr``, and with early stopping ``valid_loss`` and
-        ``valid_acc``.
+        Per epoch: ``epoch``, ``train_loss``, ``train_acc`` (the share of
+        the epoch's training texts predicted right as they were trained,
+        dropout included, unweighted; with ``accelerate``, the main
+        process's share of the batches), ``dur`` (seconds), with a
+        learning-rate schedule the epoch's ``lr``, and with early stopping
+        ``valid_loss`` and ``valid_acc``.
     n_epochs_ : int
         Number of epochs trained, over all warm-started fits.
     best_epoch_ : int or None
@@ -527,11 +528,12 @@ class RNNTextClassifier(BaseRNNClassifier):
     net_ : skorch.NeuralNetClassifier
         The trained skorch net; ``net_.module_`` is the PyTorch module.
     history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``train_acc`` (the accuracy
-        of the epoch's training batches as they were trained, dropout
-        included), ``dur`` (seconds), with a learning-rate schedule the
-        epoch's ``lr``, and with early stopping ``valid_loss`` and
-        ``valid_acc``.
+        Per epoch: ``epoch``, ``train_loss``, ``train_acc`` (the share of
+        the epoch's training texts predicted right as they were trained,
+        dropout included, unweighted; with ``accelerate``, the main
+        process's share of the batches), ``dur`` (seconds), with a
+        learning-rate schedule the epoch's ``lr``, and with early stopping
+        ``valid_loss`` and ``valid_acc``.
     n_epochs_ : int
         Number of epochs trained, over all warm-started fits.
     best_epoch_ : int or None

@@ -23,6 +23,7 @@ from ._data_files import (
     LABEL_TYPES,
     DataFileError,
     as_model_labels,
+    data_format,
     read_columns,
     read_labels,
 )
@@ -436,7 +437,7 @@ def _columns(args, **options):
 def _position(value, option):
     if isinstance(value, int):
         return value
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise CommandError(
             f"argument {option}: with --no-header, columns are given by position "
             f"(1 for the first), not {value!r}"
@@ -526,7 +527,9 @@ def run_train(args):
     with _reader_proof_stdout() as stdout:
         try:
             texts, labels = _read(args, text_column=True, label_column=True)
-            labels = read_labels(labels, args.label_type)
+            labels = read_labels(
+                labels, args.label_type, data_format(args.data, args.format)
+            )
             say(f"Read {_texts(len(texts))} from {args.data}.")
             validation = _validation_data(args, labels, say)
             start = time.perf_counter()
@@ -591,17 +594,25 @@ def _reader_proof_stdout():
 
 
 def _validation_data(args, labels, say):
-    """The texts and labels of --validation-data, labels read as those of
-    DATA are, or None."""
+    """The texts and labels of --validation-data, or None. Its labels are
+    matched to the training labels by value, as ``evaluate`` matches a
+    model's: ``"1"`` is the training label 1, ``"true"`` is True."""
     if args.validation_data is None:
         return None
-    texts, valid_labels = _read(
-        args, text_column=True, label_column=True, path=args.validation_data
-    )
-    if all(isinstance(label, int) for label in labels) or args.label_type == "str":
-        # as the training labels were read: integers, or all text
-        valid_labels = read_labels(valid_labels, args.label_type)
-    say(f"Read {_texts(len(texts))} from {args.validation_data} for validation.")
+    path = args.validation_data
+    texts, valid_labels = _read(args, text_column=True, label_column=True, path=path)
+    import numpy as np
+
+    try:
+        classes = np.unique(np.asarray(labels))
+    except TypeError:
+        # labels of mixed types, which fit refuses with its own message
+        return texts, valid_labels
+    column = _columns(args, label_column=True)["--label-column"]
+    valid_labels = as_model_labels(
+        valid_labels, classes, path, column, "that the training data has not"
+    ).tolist()
+    say(f"Read {_texts(len(texts))} from {path} for validation.")
     return texts, valid_labels
 
 

@@ -2,6 +2,7 @@
 row, integer labels; and outputs to act on: ids, texts, rounded
 probabilities and the misclassified texts."""
 
+import codecs
 import csv
 import gzip
 import io
@@ -416,7 +417,7 @@ def test_a_validation_file_with_labels_unknown_to_training_is_refused(tmp_path, 
         capsys, "train", data, "--validation-data", dev, *TINY, "-o", model
     )
     assert_usage_error(
-        code, err, "--validation-data has labels that are not among the classes"
+        code, err, "column 'label' has labels that the training data has not: 'spam'"
     )
     assert not model.exists()
 
@@ -426,3 +427,106 @@ def test_the_validation_file_is_never_the_output(trained, tmp_path, capsys):
     dev = write_data(tmp_path / "dev.csv", texts, labels)
     code, _, err = run(capsys, "train", data, "--validation-data", dev, "-o", dev)
     assert_usage_error(code, err, "it is the validation data file")
+
+
+def test_validation_labels_are_matched_to_the_training_labels_by_value(
+    tmp_path, capsys
+):
+    texts, labels = texts_and_labels()
+    truths = [label == "pos" for label in labels]
+    data = tmp_path / "train.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"text": text, "label": truth}) + "\n"
+            for text, truth in zip(texts[:40], truths[:40], strict=True)
+        ),
+        encoding="utf-8",
+    )
+    dev = write_data(
+        tmp_path / "dev.csv", texts[40:], [str(t).lower() for t in truths[40:]]
+    )
+    model = tmp_path / "m.safetensors"
+    code, _, err = run(
+        capsys, "train", data, "--validation-data", dev, *TINY, "-q", "-o", model
+    )
+    assert code == 0, err
+    assert load_model(model).classes_.tolist() == [False, True]
+
+
+# --- what a second look found -------------------------------------------------------
+
+
+def test_a_column_two_options_name_is_read_once(trained, tmp_path, capsys):
+    model, data, texts, labels = trained
+    code, out, err = run(capsys, "predict", model, data, "--id-column", "text", "-q")
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(out)))
+    assert [row[0] for row in rows[1:]] == texts
+    code, out, err = run(capsys, "evaluate", model, data, "--id-column", "label")
+    assert code == 0, err
+    assert f"on {len(texts)} texts" in out
+
+
+def test_json_lines_labels_that_look_like_integers_stay_text(tmp_path, capsys):
+    texts, labels = texts_and_labels()
+    data = tmp_path / "d.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"text": text, "label": {"neg": "0", "pos": "1"}[label]}) + "\n"
+            for text, label in zip(texts, labels, strict=True)
+        ),
+        encoding="utf-8",
+    )
+    model = tmp_path / "m.safetensors"
+    code, _, err = run(capsys, "train", data, *TINY, "-q", "-o", model)
+    assert code == 0, err
+    assert load_model(model).classes_.tolist() == ["0", "1"]
+
+
+def test_integers_beyond_int64_stay_text():
+    huge = ["98765432109876543210", "1"]
+    assert read_labels(huge) == huge
+    assert read_labels([str(2**63 - 1), "-1"]) == [2**63 - 1, -1]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_the_byte_offset_counts_the_byte_order_mark(suffix, trained, tmp_path, capsys):
+    model, _, _, _ = trained
+    body = (
+        b"text,label\nab,0\ncd\xe9,1\n"
+        if suffix == "csv"
+        else b'{"text": "ab"}\n{"text": "cd\xe9"}\n'
+    )
+    content = codecs.BOM_UTF8 + body
+    data = tmp_path / f"bom.{suffix}"
+    data.write_bytes(content)
+    code, _, err = run(capsys, "predict", model, data)
+    offset = content.index(b"\xe9")
+    assert_usage_error(code, err, f"byte offset {offset}: b'\\xe9' is not UTF-8")
+
+
+def test_a_character_cut_short_by_the_end_of_the_file_is_located(
+    trained, tmp_path, capsys
+):
+    model, _, _, _ = trained
+    content = b"text\nab\ncd\xc3"
+    data = tmp_path / "cut.csv"
+    data.write_bytes(content)
+    code, _, err = run(capsys, "predict", model, data)
+    assert_usage_error(code, err, "line 3, byte offset 10: b'\\xc3' is not UTF-8")
+
+
+@pytest.mark.parametrize("codec", ["hex", "rot13"])
+def test_a_codec_that_is_not_a_text_encoding_is_refused(codec, trained, capsys):
+    model, data, _, _ = trained
+    code, _, err = run(capsys, "predict", model, data, "--encoding", codec)
+    assert_usage_error(code, err, f"unknown encoding '{codec}' for --encoding")
+
+
+def test_a_position_in_other_digits_is_refused(trained, tmp_path, capsys):
+    model, _, _, _ = trained
+    data = write_lines(tmp_path / "d.csv", ["good film,pos"])
+    code, _, err = run(
+        capsys, "predict", model, data, "--no-header", "--text-column", "\u00b2"
+    )
+    assert_usage_error(code, err, "columns are given by position")

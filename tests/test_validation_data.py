@@ -106,6 +106,11 @@ def test_validation_ids_are_read_in_the_training_id_space(keyword_texts, validat
     ("validation_data", "error", "message"),
     [
         (["a text"] * 3, TypeError, "a pair (X_val, y_val)"),
+        (
+            5,
+            TypeError,
+            "a pair (X_val, y_val) of validation texts and their labels; got a int.",
+        ),
         ((["a text"],), TypeError, "got a tuple of 1 item."),
         ((["a", "b"], ["neg"]), ValueError, "2 samples in X_val and 1 in y_val"),
         ((["a", "b"], ["neg", "spam"]), ValueError, "not among the classes"),
