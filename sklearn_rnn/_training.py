@@ -771,9 +771,18 @@ def _history_rows(rows, n_earlier):
     """This fit's rows of the net's history, numbered after the earlier
     fits', which a loaded model keeps in ``history_`` only."""
     return [
-        {**{key: row[key] for key in HISTORY_KEYS if key in row}, "epoch": epoch}
+        {
+            **{key: _python_number(row[key]) for key in HISTORY_KEYS if key in row},
+            "epoch": epoch,
+        }
         for epoch, row in enumerate(rows, start=n_earlier + 1)
     ]
+
+
+def _python_number(value):
+    """A numpy scalar as the Python number it holds: skorch averages the
+    losses with numpy, and ``np.float64(0.69)`` is how numpy 2 prints it."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _best_epoch(rows, n_earlier):

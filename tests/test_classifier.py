@@ -850,3 +850,15 @@ def test_history_records_the_training_accuracy_of_the_batches_trained(
     before = clf.predict(X)
     clf.fit(X, y)
     assert clf.history_[-1]["train_acc"] == pytest.approx(np.mean(before == y))
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_history_holds_python_numbers(keyword_texts, method):
+    X, y = keyword_texts
+    clf = RNNTextClassifier(**FAST, early_stopping=True)
+    if method == "fit":
+        clf.fit(X, y)
+    else:
+        clf.partial_fit(X, y, classes=["neg", "pos"], validation_data=(X, y))
+    kinds = {type(value) for row in clf.history_ for value in row.values()}
+    assert kinds <= {int, float}
