@@ -101,7 +101,7 @@ def read_columns(path, columns, file_format=None, *, encoding=None, header=True)
             f"{path} is JSON Lines, whose records name their keys: --no-header "
             "applies to CSV and TSV files only"
         )
-    encoding = check_encoding(encoding)
+    encoding = _codec(encoding)
     names = list(columns.values())
     # a column two options name is read once, with the checks of both
     problems = {}
@@ -115,7 +115,7 @@ def read_columns(path, columns, file_format=None, *, encoding=None, header=True)
         with _open_data(path, encoding) as file, _long_csv_fields():
             present, records = _records(file, file_format, path, header)
             if present is not None:
-                _check_columns(columns, present, path, header, from_header=header)
+                _check_columns(columns, present, path, suggest_no_header=header)
             seen = {}
             for line, record in records:
                 if present is None:
@@ -140,7 +140,7 @@ def read_columns(path, columns, file_format=None, *, encoding=None, header=True)
     if not values[names[0]]:
         raise DataFileError(f"{path} has no rows of data")
     if present is None:
-        _check_columns(columns, list(seen), path, header, from_header=False)
+        _check_columns(columns, list(seen), path)
     if first_missing:
         name = min(first_missing, key=first_missing.get)
         raise DataFileError(
@@ -149,7 +149,7 @@ def read_columns(path, columns, file_format=None, *, encoding=None, header=True)
     return [values[name] for name in names]
 
 
-def check_encoding(encoding):
+def _codec(encoding):
     """The codec to read with: ``encoding``, or UTF-8 that skips a byte-order
     mark.
 
@@ -356,9 +356,10 @@ def _undecodable_message(path, encoding):
         # a pipe cannot be read a second time
         return f"{path} is {problem}: {advice}"
     try:
-        position = _first_undecodable(path, encoding)
         with _open_binary(path) as file:
             utf16 = file.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+            file.seek(0)
+            position = _first_undecodable(file, encoding)
     except (OSError, EOFError, zlib.error):
         position, utf16 = None, False
     if utf16 and encoding == "utf-8-sig":
@@ -371,38 +372,38 @@ def _undecodable_message(path, encoding):
     )
 
 
-def _first_undecodable(path, encoding):
+def _first_undecodable(file, encoding):
     """(line, byte offset, bytes) of the first bytes ``encoding`` cannot
-    decode, counted in the decompressed data; None if there are none."""
+    decode in the binary ``file``, counted in the decompressed data; None if
+    there are none."""
     offset, newlines = 0, 0
-    with _open_binary(path) as file:
-        if encoding == "utf-8-sig":
-            # counted in the file's bytes, the byte-order mark included
-            if file.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
-                offset = len(codecs.BOM_UTF8)
-            else:
-                file.seek(0)
-            encoding = "utf-8"
-        decoder = codecs.getincrementaldecoder(encoding)()
-        while chunk := file.read(1 << 20):
-            # bytes the decoder holds from the previous chunk, an incomplete
-            # character, come first in what it reports
-            held = decoder.getstate()[0]
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as error:
-                start = offset - len(held) + error.start
-                before = error.object[: error.start]
-                line = newlines - held.count(b"\n") + before.count(b"\n") + 1
-                return line, start, error.object[error.start : error.end]
-            offset += len(chunk)
-            newlines += chunk.count(b"\n")
+    if encoding == "utf-8-sig":
+        # counted in the file's bytes, the byte-order mark included
+        if file.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+            offset = len(codecs.BOM_UTF8)
+        else:
+            file.seek(0)
+        encoding = "utf-8"
+    decoder = codecs.getincrementaldecoder(encoding)()
+    while chunk := file.read(1 << 20):
+        # bytes the decoder holds from the previous chunk, an incomplete
+        # character, come first in what it reports
         held = decoder.getstate()[0]
         try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            # a character cut short by the end of the file
-            return newlines - held.count(b"\n") + 1, offset - len(held), held
+            decoder.decode(chunk)
+        except UnicodeDecodeError as error:
+            start = offset - len(held) + error.start
+            before = error.object[: error.start]
+            line = newlines - held.count(b"\n") + before.count(b"\n") + 1
+            return line, start, error.object[error.start : error.end]
+        offset += len(chunk)
+        newlines += chunk.count(b"\n")
+    held = decoder.getstate()[0]
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        # a character cut short by the end of the file
+        return newlines - held.count(b"\n") + 1, offset - len(held), held
     return None
 
 
@@ -412,11 +413,14 @@ def _open_binary(path):
     return open(path, "rb")
 
 
-def _check_columns(columns, present, path, header, from_header):
+def _check_columns(columns, present, path, suggest_no_header=False):
+    """Refuse a column that is not ``present``; ``suggest_no_header`` for
+    columns read from a header row, which may have been the first text."""
     for option, name in columns.items():
         if name in present:
             continue
-        if not header:
+        if isinstance(name, int):
+            # a position, without a header row
             raise DataFileError(
                 f"{path} has no column {name}: its rows have {len(present)} "
                 f"field{'s' * (len(present) != 1)}. Choose one with {option}."
@@ -425,7 +429,7 @@ def _check_columns(columns, present, path, header, from_header):
         hint = (
             " If the file has no header row, give --no-header and the columns "
             "by position."
-            if from_header
+            if suggest_no_header
             else ""
         )
         raise DataFileError(
@@ -440,23 +444,26 @@ def _text_problem(value):
     return None
 
 
-def _label_problem(value):
-    if value == "":
-        return "an empty label"
-    if not isinstance(value, str | int | float):
-        return f"{_json_kind(value)}, not a label"
-    return None
+def _scalar_problem(noun):
+    """The check of a column whose values are non-empty strings or numbers,
+    each a ``noun`` ("label")."""
+    article = "an" if noun[0] in "aeiou" else "a"
+
+    def problem(value):
+        if value == "":
+            return f"an empty {noun}"
+        if not isinstance(value, str | int | float):
+            return f"{_json_kind(value)}, not {article} {noun}"
+        return None
+
+    return problem
 
 
-def _id_problem(value):
-    if value == "":
-        return "an empty id"
-    if not isinstance(value, str | int | float):
-        return f"{_json_kind(value)}, not an id"
-    return None
-
-
-COLUMN_PROBLEMS = {"--text-column": _text_problem, "--id-column": _id_problem}
+_label_problem = _scalar_problem("label")
+COLUMN_PROBLEMS = {
+    "--text-column": _text_problem,
+    "--id-column": _scalar_problem("id"),
+}
 
 
 def _json_kind(value):

@@ -96,29 +96,23 @@ class RNNNet(NeuralNetClassifier):
         ]
 
     def initialize(self):
-        self.train_correct_, self.train_seen_ = None, 0
         self.grad_scaler_ = None
         self.interrupted_ = False
         self.epoch_weights_ = None
         return super().initialize()
 
-    def notify(self, method_name, **cb_kwargs):
-        """Call the callbacks, with early stopping last at an epoch's end.
+    def initialize_callbacks(self):
+        """skorch's callbacks, with early stopping moved after the epoch log.
 
         skorch puts its epoch log after every other callback, and early
         stopping ends training by raising at the end of the epoch that
         exhausts its patience: that epoch's row would never be printed, and
         the table would show one epoch less than ``n_epochs_`` counts.
         """
-        if method_name != "on_epoch_end":
-            return super().notify(method_name, **cb_kwargs)
-        getattr(self, method_name)(self, **cb_kwargs)
-        ordered = sorted(
-            self.callbacks_, key=lambda item: isinstance(item[1], EarlyStopping)
-        )
-        for _, callback in ordered:
-            getattr(callback, method_name)(self, **cb_kwargs)
-        return None
+        super().initialize_callbacks()
+        # stable: every other callback keeps its place
+        self.callbacks_.sort(key=lambda item: isinstance(item[1], EarlyStopping))
+        return self
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # skorch swallows KeyboardInterrupt and returns as if training had
@@ -185,11 +179,12 @@ class RNNNet(NeuralNetClassifier):
         targets = batch[1]
         if targets is None:
             return
-        correct = (logits.argmax(dim=1) == targets.to(logits.device)).sum()
+        targets = targets.to(logits.device, non_blocking=True)
+        correct = (logits.argmax(dim=1) == targets).sum()
         # kept on the device: read once an epoch, not once a batch
-        previous = getattr(self, "train_correct_", None)
+        previous = self.train_correct_
         self.train_correct_ = correct if previous is None else previous + correct
-        self.train_seen_ = getattr(self, "train_seen_", 0) + len(targets)
+        self.train_seen_ += len(targets)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Record the training accuracy; check the weights, and keep them for
@@ -199,7 +194,7 @@ class RNNNet(NeuralNetClassifier):
         non-finite weights, which also turn the next batches' losses
         non-finite; a weight past ``DIVERGED_WEIGHT`` has exploded.
         """
-        if getattr(self, "train_seen_", 0):
+        if self.train_seen_:
             accuracy = int(self.train_correct_) / self.train_seen_
             self.history.record("train_acc", accuracy)
         self._check_weights()

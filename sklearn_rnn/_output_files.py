@@ -16,7 +16,7 @@ class OutputError(Exception):
     """An output that cannot be written: to report in one line."""
 
 
-def _reason(error):
+def os_error_reason(error):
     """An OSError as its reason alone (the file is named by the message)."""
     return getattr(error, "strerror", None) or str(error)
 
@@ -72,7 +72,7 @@ def _check_can_create_in(folder, path):
     try:
         handle, probe = tempfile.mkstemp(prefix=".sklearn-rnn-", dir=folder)
     except OSError as error:
-        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+        raise OutputError(f"cannot write {path}: {os_error_reason(error)}") from None
     os.close(handle)
     os.remove(probe)
 
@@ -158,7 +158,7 @@ def write_table(table, path):
         with output_file(path) as file:
             table.write(file)
     except OSError as error:
-        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+        raise OutputError(f"cannot write {path}: {os_error_reason(error)}") from None
 
 
 class PredictionTable:

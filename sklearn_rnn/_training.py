@@ -217,14 +217,19 @@ class Trainer:
         ids = run.data
         if run.continuing:
             ids = unknown_beyond(ids, self.n_tokens_)
-            return _validation_ids(replace(run, data=ids, n_tokens=self.n_tokens_))
-        n_tokens = max(int(ids.max()) + 1, UNKNOWN_ID + 1)
-        if self.embeddings is None:
-            return _validation_ids(replace(run, n_tokens=n_tokens))
-        matrix = self._check_embedding_matrix(n_tokens)
-        make_embeddings = partial(_given_embeddings, matrix)
-        run = replace(run, n_tokens=len(matrix), make_embeddings=make_embeddings)
-        return _validation_ids(run)
+            run = replace(run, data=ids, n_tokens=self.n_tokens_)
+        elif self.embeddings is None:
+            run = replace(run, n_tokens=_id_space_of(ids))
+        else:
+            matrix = self._check_embedding_matrix(_id_space_of(ids))
+            make_embeddings = partial(_given_embeddings, matrix)
+            run = replace(run, n_tokens=len(matrix), make_embeddings=make_embeddings)
+        if run.validation is None:
+            return run
+        # the validation ids, read in the same id space
+        valid_ids, y_index, counts = run.validation
+        valid_ids = unknown_beyond(valid_ids, run.n_tokens)
+        return replace(run, validation=(valid_ids, y_index, counts))
 
     def _check_embedding_matrix(self, n_tokens):
         matrix = np.asarray(self.embeddings)
@@ -707,12 +712,10 @@ def validation_size(n_samples, fraction):
     return int(np.ceil(fraction * n_samples))
 
 
-def _validation_ids(run):
-    """``run`` with its validation ids read in its id space."""
-    if run.validation is None:
-        return run
-    ids, y_index, counts = run.validation
-    return replace(run, validation=(unknown_beyond(ids, run.n_tokens), y_index, counts))
+def _id_space_of(ids):
+    """The ids a new network needs rows for: every id of ``ids``, and at
+    least padding and the unknown token."""
+    return max(int(ids.max()) + 1, UNKNOWN_ID + 1)
 
 
 def unknown_beyond(ids, n_tokens):

@@ -32,6 +32,7 @@ from ._output_files import (
     PredictionTable,
     check_output,
     check_stdout,
+    os_error_reason,
     write_table,
 )
 from ._version import __version__
@@ -112,7 +113,7 @@ def main(argv=None):
         # Files are reported where they are read or written; what is left is
         # stdout, on a full disk for example.
         _silence_stdout()
-        _report(f"cannot write to stdout: {_reason(error)}")
+        _report(f"cannot write to stdout: {os_error_reason(error)}")
         return EXIT_USAGE
     except Interrupted as interrupt:
         _report(interrupt, error=False)
@@ -132,11 +133,6 @@ def _report(message, error=True):
     text = lines[0] if lines else "unknown error"
     with suppress(OSError):
         print(f"{PROG}: {'error: ' * error}{text}", file=sys.stderr, flush=True)
-
-
-def _reason(error):
-    """An OSError as its reason alone (the file is named by the message)."""
-    return getattr(error, "strerror", None) or str(error)
 
 
 # --- the command line ----------------------------------------------------------
@@ -416,12 +412,13 @@ def _add_data_arguments(parser, labels, ids=False):
     )
 
 
-def _columns(args, **options):
+def _columns(args, *attributes):
     """The columns to read, each option mapped to a name, or to a position
-    with --no-header; options left out take their default."""
+    with --no-header; options left out take their default, and an id column
+    left out is not read."""
     defaults = {"text_column": ("text", 1), "label_column": ("label", 2)}
     columns = {}
-    for attribute in options:
+    for attribute in attributes:
         value = getattr(args, attribute)
         if value is None:
             if attribute not in defaults:
@@ -445,12 +442,17 @@ def _position(value, option):
     return int(value)
 
 
-def _read(args, path=None, **options):
-    """The columns ``options`` of the data file (or of ``path``), read as the
-    data options say."""
+def _column(args, attribute):
+    """The column one option names, as ``_columns`` reads it."""
+    return _columns(args, attribute)["--" + attribute.replace("_", "-")]
+
+
+def _read(args, *attributes, path=None):
+    """The columns the options ``attributes`` name, of the data file (or of
+    ``path``), read as the data options say."""
     return read_columns(
         args.data if path is None else path,
-        _columns(args, **options),
+        _columns(args, *attributes),
         args.format,
         encoding=args.encoding,
         header=args.header,
@@ -526,7 +528,7 @@ def run_train(args):
     check_output(args.output, inputs, replaced=True)
     with _reader_proof_stdout() as stdout:
         try:
-            texts, labels = _read(args, text_column=True, label_column=True)
+            texts, labels = _read(args, "text_column", "label_column")
             labels = read_labels(
                 labels, args.label_type, data_format(args.data, args.format)
             )
@@ -599,20 +601,20 @@ def _validation_data(args, labels, say):
     model's: ``"1"`` is the training label 1, ``"true"`` is True."""
     if args.validation_data is None:
         return None
-    path = args.validation_data
-    texts, valid_labels = _read(args, text_column=True, label_column=True, path=path)
     import numpy as np
 
+    path = args.validation_data
+    texts, valid_labels = _read(args, "text_column", "label_column", path=path)
+    say(f"Read {_texts(len(texts))} from {path} for validation.")
     try:
         classes = np.unique(np.asarray(labels))
     except TypeError:
         # labels of mixed types, which fit refuses with its own message
         return texts, valid_labels
-    column = _columns(args, label_column=True)["--label-column"]
+    column = _column(args, "label_column")
     valid_labels = as_model_labels(
         valid_labels, classes, path, column, "that the training data has not"
     ).tolist()
-    say(f"Read {_texts(len(texts))} from {path} for validation.")
     return texts, valid_labels
 
 
@@ -627,8 +629,9 @@ def _fit(estimator, texts, labels, validation_data=None):
             raise CommandError(f"cannot train: {error}") from None
         # no file named: the progress lines printed on stdout
         _silence_stdout()
+        reason = os_error_reason(error)
         raise CommandError(
-            f"cannot write the progress of training to stdout: {_reason(error)} "
+            f"cannot write the progress of training to stdout: {reason} "
             "(--quiet prints none)"
         ) from None
     except TRAINING_ERRORS as error:
@@ -670,7 +673,7 @@ def _save(estimator, path):
         save_model(estimator, path)
     except (OSError, ValueError) as error:
         # ValueError: a model save_model refuses, as one with non-finite weights
-        reason = _reason(error) if isinstance(error, OSError) else error
+        reason = os_error_reason(error) if isinstance(error, OSError) else error
         raise CommandError(f"cannot save the model to {path}: {reason}") from None
 
 
@@ -697,7 +700,7 @@ def run_predict(args):
     else:
         check_output(args.output, inputs, replaced=False)
     model = _load(args.model, args.device)
-    texts, *ids = _read(args, text_column=True, id_column=True)
+    texts, *ids = _read(args, "text_column", "id_column")
     probabilities = _predict_proba(model, texts, say)
     table = PredictionTable(model.classes_, probabilities, args.decimals)
     if ids:
@@ -721,11 +724,9 @@ def run_evaluate(args):
         inputs = {"the model file": args.model, "the data file": args.data}
         check_output(args.errors, inputs, replaced=False)
     model = _load(args.model, args.device)
-    texts, labels, *ids = _read(
-        args, text_column=True, label_column=True, id_column=True
-    )
+    texts, labels, *ids = _read(args, "text_column", "label_column", "id_column")
     classes = model.classes_
-    label_column = _columns(args, label_column=True)["--label-column"]
+    label_column = _column(args, "label_column")
     y_true = as_model_labels(labels, classes, args.data, label_column)
     probabilities = _predict_proba(model, texts, say)
     y_pred = classes[probabilities.argmax(axis=1)]
@@ -792,12 +793,12 @@ def _one_line(text, width=100):
 
 
 def _id_name(args):
-    column = _columns(args, id_column=True)["--id-column"]
+    column = _column(args, "id_column")
     return "id" if isinstance(column, int) else column
 
 
 def _text_name(args):
-    column = _columns(args, text_column=True)["--text-column"]
+    column = _column(args, "text_column")
     return "text" if isinstance(column, int) else column
 
 
