@@ -126,3 +126,19 @@ def run_cli(*args, stdout=subprocess.PIPE):
         env=cli_env(),
         timeout=300,
     )
+
+
+def train_by_command(folder, *options, in_process=True):
+    """Train the command on generated texts written to ``folder``, with the
+    TINY settings and ``options`` after them: the model file, the data file,
+    the texts and the labels."""
+    texts, labels = texts_and_labels()
+    data = write_data(folder / "train.csv", texts, labels)
+    model = folder / "model.safetensors"
+    arguments = ["train", data, *TINY, *options, "--quiet", "-o", model]
+    if in_process:
+        code = main([str(argument) for argument in arguments])
+    else:
+        code = run_cli(*arguments).returncode
+    assert code == 0
+    return model, data, texts, labels

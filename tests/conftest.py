@@ -2,10 +2,8 @@
 
 import pytest
 import torch
-from cli_helpers import TINY, texts_and_labels, write_data
+from cli_helpers import train_by_command
 from helpers import keyword_data
-
-from sklearn_rnn.cli import main
 
 
 def pytest_collection_modifyitems(config, items):
@@ -38,9 +36,4 @@ def keyword_texts_test():
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A model trained by the command, with its training data file."""
-    folder = tmp_path_factory.mktemp("trained")
-    texts, labels = texts_and_labels()
-    data = write_data(folder / "train.csv", texts, labels)
-    model = folder / "model.safetensors"
-    assert main(["train", data, *TINY, "--quiet", "-o", str(model)]) == 0
-    return model, data, texts, labels
+    return train_by_command(tmp_path_factory.mktemp("trained"))

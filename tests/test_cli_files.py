@@ -19,6 +19,7 @@ from cli_helpers import (
     run,
     run_cli,
     texts_and_labels,
+    train_by_command,
     write_data,
     write_lines,
 )
@@ -307,13 +308,13 @@ def test_decimals_must_be_a_count(trained, capsys):
 
 @pytest.fixture(scope="module")
 def weak_model(tmp_path_factory):
-    """A model trained one epoch, so that it gets some texts wrong."""
-    folder = tmp_path_factory.mktemp("weak")
-    texts, labels = texts_and_labels()
-    data = write_data(folder / "train.csv", texts, labels)
-    model = folder / "weak.safetensors"
-    options = [*TINY, "--max-epochs", "1", "--lr", "0.001"]
-    assert run_cli("train", data, *options, "-q", "-o", model).returncode == 0
+    """A model trained one epoch, so that it gets some texts wrong; trained
+    in a process of its own, as a user runs the command."""
+    model, _, texts, labels = train_by_command(
+        tmp_path_factory.mktemp("weak"),
+        "--max-epochs", "1", "--lr", "0.001",
+        in_process=False,
+    )  # fmt: skip
     return model, texts, labels
 
 
