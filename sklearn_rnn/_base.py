@@ -12,6 +12,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ._device import PRECISIONS
+from ._inputs import labelled_only, take_samples, unlabeled_positions
 from ._net_builder import LR_SCHEDULES, OPTIMIZERS
 from ._param_validation import (
     BOOLEAN,
@@ -26,6 +27,7 @@ from ._param_validation import (
 from ._training import InterruptedAfterEpochs, Trainer
 from .embeddings import is_word_vectors
 from .modules import POOLINGS, RNN_CELLS
+from .pretraining import PRETRAINING
 
 
 class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
@@ -73,6 +75,8 @@ class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         "random_state": list(RANDOM_STATE),
         "verbose": [Interval(Integral, 0, None), BOOLEAN],
         "warm_start": [BOOLEAN],
+        "pretrain": [Options(*PRETRAINING), IsNone()],
+        "pretrain_epochs": [Interval(Integral, 1, None)],
     }
 
     def __init__(
@@ -106,6 +110,8 @@ class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         warm_start=False,
+        pretrain=None,
+        pretrain_epochs=1,
     ):
         self.embedding_dim = embedding_dim
         self.hidden_size = hidden_size
@@ -135,6 +141,8 @@ class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.pretrain = pretrain
+        self.pretrain_epochs = pretrain_epochs
 
     def _train(self, fit, *args):
         """Run the trainer's ``fit`` method, then take its fitted state.
@@ -161,6 +169,43 @@ class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             raise
         vars(self).update(trainer.fitted_attributes())
         return self
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on the labelled samples of ``X``.
+
+        Samples whose label is missing (None, NaN or pd.NA), the texts a fit
+        reads as unlabeled, are left out, so that a search or
+        ``cross_val_score`` with the default scoring judges the labelled
+        texts of each fold. Other scorers see ``y`` as it is: give them
+        labelled samples only.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The samples, as ``predict`` takes them.
+        y : array-like of shape (n_samples,)
+            Their true labels; missing ones mark unlabeled samples.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        score : float
+            The accuracy of ``predict`` on the labelled samples.
+        """
+        data = self._check_inputs(X)
+        missing = unlabeled_positions(y, len(data))
+        if missing.size == len(data):
+            raise ValueError(
+                "y holds no label: every sample is unlabeled (None, NaN or "
+                "pd.NA), so there is no accuracy to measure."
+            )
+        if missing.size:
+            labelled = np.setdiff1d(np.arange(len(data)), missing)
+            data, y = take_samples(data, labelled), labelled_only(y, labelled)
+            if sample_weight is not None:
+                sample_weight = np.asarray(sample_weight)[labelled]
+        return super().score(data, y, sample_weight)
 
     # What the prediction methods of both estimators make of the logits
     # (n_samples, n_classes) of their inputs: computed from the logits, in

@@ -33,6 +33,8 @@ OPTION_GROUPS = {
         "optimizer",
         "weight_decay",
         "clip_grad_norm",
+        "pretrain",
+        "pretrain_epochs",
     ),
     "network": (
         "cell",

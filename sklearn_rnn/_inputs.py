@@ -117,6 +117,50 @@ def check_labels(y, n_samples):
     return y
 
 
+def unlabeled_positions(y, n_samples):
+    """The positions of the samples ``y`` leaves unlabeled: None, NaN or
+    pd.NA (not NaT, which no label of a class can be). Empty when ``y``
+    cannot be read as one label per sample, which :func:`check_labels` then
+    explains."""
+    _check_single_label(y)
+    none = np.empty(0, dtype=np.intp)
+    if getattr(getattr(y, "dtype", None), "kind", None) in ("m", "M"):
+        # NaT is no mark of an unlabeled sample: a missing label
+        return none
+    try:
+        labels = np.asarray(y, dtype=object).ravel()
+    except (TypeError, ValueError):
+        return none
+    if len(labels) != n_samples:
+        return none
+    return np.flatnonzero([_marks_unlabeled(label) for label in labels])
+
+
+def _marks_unlabeled(label):
+    if label is None:
+        return True
+    if isinstance(label, float | np.floating):
+        return bool(np.isnan(label))
+    # pandas' NA, without importing pandas
+    return type(label).__name__ == "NAType"
+
+
+def labelled_only(y, labelled):
+    """The labels of ``y`` at the positions ``labelled``, kept as given:
+    numpy arrays keep their dtype, other sequences become a list of their
+    items."""
+    if isinstance(y, np.ndarray) and y.dtype.kind != "O":
+        return y.ravel()[labelled]
+    return np.asarray(y, dtype=object).ravel()[labelled].tolist()
+
+
+def take_samples(data, index):
+    """The samples of ``data`` (a list of texts or an array of ids) at ``index``."""
+    if isinstance(data, list):
+        return [data[position] for position in index]
+    return data[index]
+
+
 def _check_single_label(y):
     """Refuse a target with several labels per sample, saying so."""
     shape = getattr(y, "shape", None)

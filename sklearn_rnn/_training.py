@@ -14,6 +14,7 @@ words. How the parameters become a skorch net is ``_net_builder``'s job.
 import copy
 from dataclasses import dataclass, replace
 from functools import partial
+from numbers import Integral
 from types import MappingProxyType
 
 import numpy as np
@@ -35,10 +36,14 @@ from ._distributed import (
 )
 from ._inputs import (
     check_ids,
+    check_sample_weight,
     check_targets,
     check_texts,
     check_validation_data,
+    labelled_only,
+    take_samples,
     training_weights,
+    unlabeled_positions,
     validation_labels,
 )
 from ._net import unwrapped
@@ -53,6 +58,7 @@ from ._net_builder import (
 from ._warnings import warn_user
 from .batching import EncodedTexts
 from .embeddings import embedding_matrix
+from .pretraining import pretrain_language_model, pretraining_ids
 from .text import (
     TEXT_PARAMETERS,
     UNKNOWN_ID,
@@ -96,6 +102,9 @@ class TrainingRun:
     initial embeddings and the share of the vocabulary they cover (or is
     None). ``validation`` is the user's ``validation_data``, checked: its
     data (once encoded, token ids), labels and token counts; or None.
+    ``unlabeled`` is the data of the samples ``y`` leaves unlabeled (once
+    encoded, token ids), read by a new network's id space and pretraining;
+    or None. ``data``, ``y`` and ``sample_weight`` are the labelled samples'.
     """
 
     data: object
@@ -110,6 +119,7 @@ class TrainingRun:
     counts: object = None
     make_embeddings: object = None
     validation: tuple | None = None
+    unlabeled: object = None
 
 
 def _given_embeddings(matrix, random_state):
@@ -179,8 +189,12 @@ class Trainer:
         else:
             continuing = self.warm_start and hasattr(self, "net_")
         # before any data is read
+        self._check_pretraining()
         device, accelerator = self.training_device(continuing)
         data = check_data(X)
+        data, y, sample_weight, unlabeled = self._split_unlabeled(
+            data, y, sample_weight, continuing
+        )
         y, classes, sample_weight = check_targets(
             y,
             len(data),
@@ -204,7 +218,70 @@ class Trainer:
             chunk,
             continuing,
             validation=validation,
+            unlabeled=unlabeled,
         )
+
+    def _check_pretraining(self):
+        if self.pretrain is not None and self.accelerate:
+            raise ValueError(
+                f"pretrain={self.pretrain!r} does not run under Accelerate yet: "
+                "pretrain without it (accelerate=False), then continue with "
+                "partial_fit or warm_start on one process."
+            )
+
+    def _split_unlabeled(self, data, y, sample_weight, continuing):
+        """The labelled samples' data, labels and weights, and the data of
+        the unlabeled ones (None when there are none, or when this fit
+        continues a network, which reads labelled samples only)."""
+        missing = unlabeled_positions(y, len(data))
+        if not missing.size:
+            self._warn_if_minus_one_marks_unlabeled(y)
+            return data, y, sample_weight, None
+        if missing.size == len(data):
+            raise ValueError(
+                f"y holds no label: all {len(data)} samples are unlabeled (None, "
+                "NaN or pd.NA). Unlabeled texts can only add to labelled ones; "
+                "a classifier needs labelled samples of at least 2 classes."
+            )
+        labelled = np.setdiff1d(np.arange(len(data)), missing)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, len(data))[labelled]
+        unlabeled = take_samples(data, missing)
+        if continuing:
+            warn_user(
+                f"y leaves {missing.size} of {len(data)} samples unlabeled (None, "
+                "NaN or pd.NA); this fit continues a fitted network, which "
+                "trains on labelled samples only, and skips them. Unlabeled "
+                "samples are read when a network is built: by fit without "
+                "warm_start, or the first partial_fit.",
+            )
+            unlabeled = None
+        elif self.pretrain is None:
+            warn_user(
+                f"y leaves {missing.size} of {len(data)} samples unlabeled (None, "
+                "NaN or pd.NA); with pretrain=None they only add their tokens to "
+                "the id space, which the network never learns from. Set "
+                "pretrain='lm' to pretrain the network on them.",
+            )
+        return (
+            take_samples(data, labelled),
+            labelled_only(y, labelled),
+            sample_weight,
+            unlabeled,
+        )
+
+    def _warn_if_minus_one_marks_unlabeled(self, y):
+        """scikit-learn's semi-supervised estimators read -1 as unlabeled;
+        here it is a class, as -1 and 1 often are."""
+        if self.pretrain is None:
+            return
+        labels = np.asarray(y, dtype=object).ravel()
+        if any(isinstance(label, Integral) and label == -1 for label in labels):
+            warn_user(
+                "y holds the label -1, which is a class here, not scikit-learn's "
+                "mark of an unlabeled sample: mark unlabeled texts with None "
+                "(or NaN) for pretrain to read them without their labels.",
+            )
 
     def _on_id_space(self, run):
         """``run`` with the ids as the network reads them, its number of ids,
@@ -219,9 +296,9 @@ class Trainer:
             ids = unknown_beyond(ids, self.n_tokens_)
             run = replace(run, data=ids, n_tokens=self.n_tokens_)
         elif self.embeddings is None:
-            run = replace(run, n_tokens=_id_space_of(ids))
+            run = replace(run, n_tokens=_id_space_of(ids, run.unlabeled))
         else:
-            matrix = self._check_embedding_matrix(_id_space_of(ids))
+            matrix = self._check_embedding_matrix(_id_space_of(ids, run.unlabeled))
             make_embeddings = partial(_given_embeddings, matrix)
             run = replace(run, n_tokens=len(matrix), make_embeddings=make_embeddings)
         if run.validation is None:
@@ -400,10 +477,53 @@ class Trainer:
             if module.bag is not None:
                 frequency = train.document_frequency(run.n_tokens)
                 module.set_bag_idf(len(train), frequency)
+            if run.unlabeled is not None:
+                self._quiet_unlabeled_only_ids(module, run)
+            self.pretrain_loss_ = None
+            if self.pretrain is not None:
+                self.pretrain_loss_ = self._pretrain(module, run, seed)
             _train_detached(net, train, epochs=1 if run.chunk else None)
         if run.chunk:
             net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
         return net
+
+    def _quiet_unlabeled_only_ids(self, module, run):
+        """Keep the ids that only unlabeled texts hold from adding noise.
+
+        The bag of words never learns their weights: their idf is set to 0,
+        so that they do not shrink the values of the known tokens of a text
+        when it is normalised (with SMS Spam's 4,460 texts of which 200
+        labelled, spam F1 fell from 0.63 to 0.57 without this). Without
+        pretraining the recurrence never learns their embeddings either:
+        they start, and stay, at zero, as the unknown token's does.
+        """
+        labelled = EncodedTexts(run.data, counts=run.counts)
+        unseen = torch.from_numpy(labelled.document_frequency(run.n_tokens) == 0)
+        unseen[0] = False
+        with torch.no_grad():
+            if module.bag is not None:
+                module.bag_idf[unseen.to(module.bag_idf.device)] = 0.0
+            if self.pretrain is None:
+                weight = module.embedding.weight
+                weight[unseen.to(weight.device)] = 0.0
+
+    def _pretrain(self, module, run, seed):
+        """Pretrain a new network's embedding and recurrent layers as a
+        language model on every text of ``run``; the losses of its epochs."""
+        log = None
+        if self.verbose:
+            log = partial(print, flush=True)
+        return pretrain_language_model(
+            module,
+            pretraining_ids(run.data, run.unlabeled),
+            epochs=self.pretrain_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            clip_grad_norm=self.clip_grad_norm,
+            device=run.device,
+            seed=seed,
+            log=log,
+        )
 
     def _train_continued(self, run, train, valid, callbacks, seed):
         """Train a copy of the fitted net: the fitted one stays as it is until
@@ -599,10 +719,20 @@ class TextTrainer(Trainer):
     def _fit_texts(self, run):
         continuing = run.continuing
         vectorizer = self.vectorizer_ if continuing else self.new_vectorizer()
+        texts = run.data
+        if run.unlabeled is not None:
+            # the vocabulary is learnt from every text
+            texts = texts + run.unlabeled
         # a continued network has the bag_of_words it was built with: checked
         ids, counts = encode(
-            vectorizer, run.data, fit=not continuing, counts=self.bag_of_words
+            vectorizer, texts, fit=not continuing, counts=self.bag_of_words
         )
+        unlabeled_ids = None
+        if run.unlabeled is not None:
+            n_labelled = len(run.data)
+            unlabeled_ids, ids = ids[n_labelled:], ids[:n_labelled]
+            if counts is not None:
+                counts = counts[:n_labelled]
         if continuing:
             n_tokens = self.n_tokens_
         else:
@@ -625,6 +755,7 @@ class TextTrainer(Trainer):
             n_tokens=n_tokens,
             make_embeddings=make_embeddings,
             validation=validation,
+            unlabeled=unlabeled_ids,
         )
         return self.train(run, other_attributes=[("vectorizer_", vectorizer)])
 
@@ -712,10 +843,13 @@ def validation_size(n_samples, fraction):
     return int(np.ceil(fraction * n_samples))
 
 
-def _id_space_of(ids):
-    """The ids a new network needs rows for: every id of ``ids``, and at
-    least padding and the unknown token."""
-    return max(int(ids.max()) + 1, UNKNOWN_ID + 1)
+def _id_space_of(ids, unlabeled=None):
+    """The ids a new network needs rows for: every id of ``ids`` and of the
+    ``unlabeled`` ids, and at least padding and the unknown token."""
+    largest = int(ids.max())
+    if unlabeled is not None:
+        largest = max(largest, int(unlabeled.max()))
+    return max(largest + 1, UNKNOWN_ID + 1)
 
 
 def unknown_beyond(ids, n_tokens):

@@ -149,6 +149,23 @@ class RNNClassifier(BaseRNNClassifier):
         ``device`` moves the network and its optimizer state there.
         ``embeddings`` only start a new network: a continued one keeps the
         embeddings it learnt.
+    pretrain : {None, "lm"}, default=None
+        With ``"lm"``, a new network's embedding and recurrent layers are
+        first trained as a language model on every text ``fit`` is given,
+        labelled or not (a missing label in ``y`` marks a text without one):
+        the forward direction learns to predict each next token, the
+        backward direction each previous one, before any label is seen. The
+        classifier then trains from those weights, at the same rates as
+        the layers it adds. The language model predicts the 20,000 most
+        frequent ids through an adaptive softmax and reads rarer ones as the
+        unknown token; padding is never read nor predicted. It costs
+        ``pretrain_epochs`` passes over all the texts, run in float32 on
+        ``device``. A network is pretrained when it is built: by ``fit``
+        without ``warm_start`` and by the first ``partial_fit`` call, on
+        that call's texts. Not with ``accelerate=True``. See
+        :ref:`unlabeled_texts`.
+    pretrain_epochs : int, default=1
+        Passes of the language model over the texts, with ``pretrain``.
 
     Attributes
     ----------
@@ -174,6 +191,9 @@ class RNNClassifier(BaseRNNClassifier):
     pretrained_coverage_ : float or None
         1.0 when the network started from ``embeddings`` (a row for every
         id), None without them.
+    pretrain_loss_ : list of float or None
+        With ``pretrain``, the language model's mean loss in each
+        pretraining epoch, in nats per predicted token; None without.
 
     See Also
     --------
@@ -188,6 +208,7 @@ class RNNClassifier(BaseRNNClassifier):
             InstanceOf(np.ndarray, "an array of shape (n_tokens, embedding_dim)"),
         ],
     }
+    _check_inputs = staticmethod(check_ids)
 
     def fit(self, X, y, sample_weight=None, validation_data=None):
         """Train on token ids.
@@ -197,7 +218,11 @@ class RNNClassifier(BaseRNNClassifier):
         X : array-like of shape (n_samples, max_length)
             Right-padded token ids, non-negative integers, 0 being padding.
         y : array-like of shape (n_samples,)
-            Labels of any hashable type.
+            Labels of any hashable type. A missing label (None, NaN or
+            ``pd.NA``) marks an unlabeled sample: it adds its ids to the id
+            space and, with ``pretrain``, to the language model's texts, and
+            is never in the classification loss, the validation split or the
+            class weights. -1 is a label like any other.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample in the loss.
         validation_data : tuple (X_val, y_val), default=None
@@ -516,6 +541,23 @@ class RNNTextClassifier(BaseRNNClassifier):
         ``device`` moves the network and its optimizer state there.
         ``embeddings`` only start a new network: a continued one keeps the
         embeddings it learnt.
+    pretrain : {None, "lm"}, default=None
+        With ``"lm"``, a new network's embedding and recurrent layers are
+        first trained as a language model on every text ``fit`` is given,
+        labelled or not (a missing label in ``y`` marks a text without one):
+        the forward direction learns to predict each next token, the
+        backward direction each previous one, before any label is seen. The
+        classifier then trains from those weights, at the same rates as
+        the layers it adds. The language model predicts the 20,000 most
+        frequent ids through an adaptive softmax and reads rarer ones as the
+        unknown token; padding is never read nor predicted. It costs
+        ``pretrain_epochs`` passes over all the texts, run in float32 on
+        ``device``. A network is pretrained when it is built: by ``fit``
+        without ``warm_start`` and by the first ``partial_fit`` call, on
+        that call's texts. Not with ``accelerate=True``. See
+        :ref:`unlabeled_texts`.
+    pretrain_epochs : int, default=1
+        Passes of the language model over the texts, with ``pretrain``.
 
     Attributes
     ----------
@@ -542,6 +584,9 @@ class RNNTextClassifier(BaseRNNClassifier):
     pretrained_coverage_ : float or None
         The share of the vocabulary that had a pretrained vector in
         ``embeddings``; None without word vectors.
+    pretrain_loss_ : list of float or None
+        With ``pretrain``, the language model's mean loss in each
+        pretraining epoch, in nats per predicted token; None without.
 
     See Also
     --------
@@ -559,6 +604,7 @@ class RNNTextClassifier(BaseRNNClassifier):
     """
 
     _trainer = TextTrainer
+    _check_inputs = staticmethod(check_texts)
 
     _parameter_constraints = {
         # scikit-learn's pattern: a class's constraints merged into another's
@@ -610,6 +656,8 @@ class RNNTextClassifier(BaseRNNClassifier):
         random_state=None,
         verbose=0,
         warm_start=False,
+        pretrain=None,
+        pretrain_epochs=1,
     ):
         super().__init__(
             embedding_dim=embedding_dim,
@@ -640,6 +688,8 @@ class RNNTextClassifier(BaseRNNClassifier):
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            pretrain=pretrain,
+            pretrain_epochs=pretrain_epochs,
         )
         self.max_features = max_features
         self.min_df = min_df
@@ -660,7 +710,12 @@ class RNNTextClassifier(BaseRNNClassifier):
             Texts: a list, tuple, 1-D array, pandas Series or one-column
             DataFrame.
         y : array-like of shape (n_samples,)
-            Labels of any hashable type (str, int, bool...).
+            Labels of any hashable type (str, int, bool...). A missing label
+            (None, NaN or ``pd.NA``) marks an unlabeled text: it adds its
+            words to the vocabulary and, with ``pretrain``, to the language
+            model's texts, and is never in the classification loss, the
+            validation split or the class weights. -1 is a label like any
+            other. See :ref:`unlabeled_texts`.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each text in the loss.
         validation_data : tuple (X_val, y_val), default=None

@@ -234,6 +234,15 @@ def _add_train_parser(commands):
             "nothing of DATA is then held out"
         ),
     )
+    data.add_argument(
+        "--unlabeled",
+        metavar="FILE",
+        help=(
+            "texts without labels, read from the text column of FILE with the "
+            "same options as DATA: with --pretrain lm the network learns to "
+            "read from them before it trains on the labels"
+        ),
+    )
     output = train.add_argument_group("output")
     output.add_argument(
         "-o",
@@ -523,6 +532,8 @@ def run_train(args):
     inputs = {"the data file": args.data}
     if args.validation_data is not None:
         inputs["the validation data file"] = args.validation_data
+    if args.unlabeled is not None:
+        inputs["the unlabeled texts file"] = args.unlabeled
     if isinstance(estimator.embeddings, str):
         inputs["the word-vector file"] = estimator.embeddings
     check_output(args.output, inputs, replaced=True)
@@ -534,8 +545,14 @@ def run_train(args):
             )
             say(f"Read {_texts(len(texts))} from {args.data}.")
             validation = _validation_data(args, labels, say)
+            unlabeled = _unlabeled_texts(args, say)
             start = time.perf_counter()
-            _fit(estimator, texts, labels, validation)
+            _fit(
+                estimator,
+                texts + unlabeled,
+                labels + [None] * len(unlabeled),
+                validation,
+            )
         except _interrupted_after_epochs():
             # fit kept its completed epochs, as the exception says
             _save_interrupted(estimator, args.output)
@@ -616,6 +633,15 @@ def _validation_data(args, labels, say):
         valid_labels, classes, path, column, "that the training data has not"
     ).tolist()
     return texts, valid_labels
+
+
+def _unlabeled_texts(args, say):
+    """The texts of --unlabeled, or none."""
+    if args.unlabeled is None:
+        return []
+    (texts,) = _read(args, "text_column", path=args.unlabeled)
+    say(f"Read {_texts(len(texts))} without labels from {args.unlabeled}.")
+    return texts
 
 
 def _fit(estimator, texts, labels, validation_data=None):

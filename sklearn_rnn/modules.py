@@ -314,6 +314,48 @@ class RNNModule(nn.Module):
             states = torch.cat(outputs, dim=2)
         return states, lengths
 
+    def language_model_states(self, ids, lengths):
+        """Each direction's top-layer states, read as a language model.
+
+        Parameters
+        ----------
+        ids : LongTensor of shape (batch, time)
+            Right-padded token ids; 0 is padding.
+        lengths : LongTensor of shape (batch,)
+            Number of real tokens per row, at least 1.
+
+        Returns
+        -------
+        forward : Tensor of shape (batch, time, hidden_size)
+            The forward direction's state at each position: it has read the
+            text's tokens up to that one.
+        backward : Tensor of shape (batch, time, hidden_size) or None
+            The backward direction's states, in each text's reversed order
+            (see :func:`reverse_within_lengths`): at position ``t`` it has
+            read the text's last ``t + 1`` tokens. None for a one-way network.
+
+        Above the first layer, each direction reads its own direction's states
+        below it and zeros in place of the other's, whose states have read the
+        tokens this one is to predict.
+        """
+        lengths = lengths.to(ids.device, torch.int64).clamp(min=1)
+        forward = self.embedding_dropout(self.embedding(ids))
+        backward, reverse = None, None
+        if self.num_directions == 2:
+            reverse = reversal_index(lengths, ids.shape[1])
+            backward = reverse_within_lengths(forward, reverse)
+        for depth, directions in enumerate(self.layers):
+            if depth > 0 and backward is None:
+                forward = self.dropout(forward)
+            elif depth > 0:
+                silent = torch.zeros_like(forward)
+                forward = self.dropout(torch.cat([forward, silent], dim=2))
+                backward = self.dropout(torch.cat([silent, backward], dim=2))
+            forward = _recurrent(directions[0], forward)
+            if backward is not None:
+                backward = _recurrent(directions[1], backward)
+        return forward, backward
+
     def _pool(self, states, lengths):
         """One vector per text from the top layer's states at real tokens.
 

@@ -65,6 +65,8 @@ LABEL_TYPES = {
 # The fields of a description's envelope and of a network's fitted state.
 ENVELOPE = ("library_version", "torch_version", "sklearn_version", "kind")
 FITTED = ("classes", "n_tokens", "history", "best_epoch", "pretrained_coverage")
+# Fitted fields that files written before them lack.
+OPTIONAL_FITTED = ("pretrain_loss",)
 
 
 def save_model(model, path):
@@ -216,6 +218,7 @@ def _describe_estimator(estimator):
             "history": _plain(estimator.history_),
             "best_epoch": estimator.best_epoch_,
             "pretrained_coverage": estimator.pretrained_coverage_,
+            "pretrain_loss": _plain(getattr(estimator, "pretrain_loss_", None)),
         },
     }
 
@@ -476,7 +479,7 @@ def _read_class_weight(described, where):
 def _read_fitted(estimator, fitted, estimator_where, more=()):
     """The fitted attributes of the network, checked."""
     where = f"{estimator_where}.fitted"
-    json_object(fitted, where, (*FITTED, *more))
+    json_object(fitted, where, (*FITTED, *more), OPTIONAL_FITTED)
     classes = _read_labels(fitted["classes"], f"{where}.classes", min_count=2)
     history = _read_history(fitted["history"], f"{where}.history")
     best_epoch = fitted["best_epoch"]
@@ -485,8 +488,14 @@ def _read_fitted(estimator, fitted, estimator_where, more=()):
     coverage = fitted["pretrained_coverage"]
     if coverage is not None:
         json_number(coverage, f"{where}.pretrained_coverage", 0, 1)
+    pretrain_loss = fitted.get("pretrain_loss")
+    if pretrain_loss is not None:
+        where_loss = f"{where}.pretrain_loss"
+        for i, loss in enumerate(json_array(pretrain_loss, where_loss)):
+            json_number(loss, f"{where_loss}[{i}]", 0)
     _check_class_weight_labels(estimator.class_weight, classes, estimator_where)
     return {
+        "pretrain_loss": pretrain_loss,
         "classes": classes,
         "n_tokens": json_int(fitted["n_tokens"], f"{where}.n_tokens", FIRST_TOKEN_ID),
         "history": history,
@@ -692,7 +701,7 @@ def _restore_network(estimator, network, tensors, device, has_idf):
         network["best_epoch"],
         network["pretrained_coverage"],
     )
-    vars(estimator).update(fitted)
+    vars(estimator).update(fitted, pretrain_loss_=network["pretrain_loss"])
 
 
 def _settings(estimator):

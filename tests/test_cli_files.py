@@ -533,3 +533,27 @@ def test_a_position_in_other_digits_is_refused(trained, tmp_path, capsys):
         capsys, "predict", model, data, "--no-header", "--text-column", "\u00b2"
     )
     assert_usage_error(code, err, "columns are given by position")
+
+
+# --- unlabeled texts --------------------------------------------------------------
+
+
+def test_train_pretrains_on_a_file_of_unlabeled_texts(tmp_path, capsys):
+    texts, labels = texts_and_labels()
+    data = write_data(tmp_path / "train.csv", texts[:30], labels[:30])
+    # a file of texts alone, gzip-compressed JSON Lines: the columns and
+    # options of DATA apply, the label column is not read
+    extra, _ = texts_and_labels(50, seed=9)
+    unlabeled = write_data(tmp_path / "more.jsonl.gz", [f"{t} rare" for t in extra])
+    model = tmp_path / "m.safetensors"
+    code, out, err = run(
+        capsys, "train", data, "--unlabeled", unlabeled, "--pretrain", "lm",
+        "--pretrain-epochs", "2", *TINY, "-o", model,
+    )  # fmt: skip
+    assert code == 0, err
+    assert f"Read 50 texts without labels from {unlabeled}." in err
+    assert "pretraining epoch 2/2: language-model loss" in out
+    assert "Trained on 30 texts" in out
+    fitted = load_model(model)
+    assert len(fitted.pretrain_loss_) == 2
+    assert "rare" in fitted.vectorizer_.vocabulary_
