@@ -12,7 +12,12 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ._device import PRECISIONS
-from ._inputs import labelled_only, take_samples, unlabeled_positions
+from ._inputs import (
+    check_sample_weight,
+    labelled_only,
+    take_samples,
+    unlabeled_positions,
+)
 from ._net_builder import LR_SCHEDULES, OPTIMIZERS
 from ._param_validation import (
     BOOLEAN,
@@ -202,9 +207,10 @@ class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
             )
         if missing.size:
             labelled = np.setdiff1d(np.arange(len(data)), missing)
-            data, y = take_samples(data, labelled), labelled_only(y, labelled)
             if sample_weight is not None:
-                sample_weight = np.asarray(sample_weight)[labelled]
+                sample_weight = check_sample_weight(sample_weight, len(data))
+                sample_weight = sample_weight[labelled]
+            data, y = take_samples(data, labelled), labelled_only(y, labelled)
         return super().score(data, y, sample_weight)
 
     # What the prediction methods of both estimators make of the logits

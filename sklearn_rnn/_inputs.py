@@ -121,7 +121,7 @@ def unlabeled_positions(y, n_samples):
     """The positions of the samples ``y`` leaves unlabeled: None, NaN or
     pd.NA (not NaT, which no label of a class can be). Empty when ``y``
     cannot be read as one label per sample, which :func:`check_labels` then
-    explains."""
+    explains; a ``y`` of another length than ``n_samples`` is an error."""
     _check_single_label(y)
     none = np.empty(0, dtype=np.intp)
     if getattr(getattr(y, "dtype", None), "kind", None) in ("m", "M"):
@@ -132,7 +132,12 @@ def unlabeled_positions(y, n_samples):
     except (TypeError, ValueError):
         return none
     if len(labels) != n_samples:
-        return none
+        # before any label is looked at, so that the missing ones of a
+        # longer y are not taken for unlabeled samples
+        raise ValueError(
+            f"X and y have different lengths: {n_samples} samples in X and "
+            f"{len(labels)} in y."
+        )
     return np.flatnonzero([_marks_unlabeled(label) for label in labels])
 
 

@@ -14,7 +14,7 @@ words. How the parameters become a skorch net is ``_net_builder``'s job.
 import copy
 from dataclasses import dataclass, replace
 from functools import partial
-from numbers import Integral
+from numbers import Real
 from types import MappingProxyType
 
 import numpy as np
@@ -177,13 +177,16 @@ class Trainer:
         run = self._start(
             X, y, classes, sample_weight, True, check_ids, validation_data
         )
+        if run is None:
+            return self
         return self.train(self._on_id_space(run))
 
     def _start(
         self, X, y, classes, sample_weight, chunk, check_data, validation_data=None
     ):
         """The checks every fit starts with, in the order that fails fastest;
-        returns what the fit trains on."""
+        returns what the fit trains on, or None for a ``partial_fit`` chunk
+        without labels, which a fitted network skips."""
         if chunk:
             continuing = hasattr(self, "net_")
         else:
@@ -192,8 +195,16 @@ class Trainer:
         self._check_pretraining()
         device, accelerator = self.training_device(continuing)
         data = check_data(X)
+        missing = unlabeled_positions(y, len(data))
+        if chunk and continuing and missing.size == len(data):
+            warn_user(
+                f"This partial_fit chunk holds no label ({len(data)} unlabeled "
+                "samples); the fitted network trains on labelled samples only, "
+                "so the chunk is skipped and the model left as it was.",
+            )
+            return None
         data, y, sample_weight, unlabeled = self._split_unlabeled(
-            data, y, sample_weight, continuing
+            data, y, sample_weight, continuing, missing
         )
         y, classes, sample_weight = check_targets(
             y,
@@ -229,12 +240,13 @@ class Trainer:
                 "partial_fit or warm_start on one process."
             )
 
-    def _split_unlabeled(self, data, y, sample_weight, continuing):
+    def _split_unlabeled(self, data, y, sample_weight, continuing, missing):
         """The labelled samples' data, labels and weights, and the data of
-        the unlabeled ones (None when there are none, or when this fit
-        continues a network, which reads labelled samples only)."""
-        missing = unlabeled_positions(y, len(data))
+        the unlabeled ones, at the positions ``missing`` (None when there are
+        none, or when this fit continues a network, which reads labelled
+        samples only)."""
         if not missing.size:
+            self._warn_if_missing_became_text(y)
             self._warn_if_minus_one_marks_unlabeled(y)
             return data, y, sample_weight, None
         if missing.size == len(data):
@@ -270,13 +282,33 @@ class Trainer:
             unlabeled,
         )
 
+    def _warn_if_missing_became_text(self, y):
+        """numpy writes NaN and None into an array of strings as the labels
+        'nan' and 'None', which would train as a class of their own."""
+        labels = getattr(y, "dtype", None)
+        if labels is None or labels.kind != "U":
+            return
+        found = sorted(set(np.unique(y).tolist()) & {"nan", "None"})
+        if found:
+            warn_user(
+                f"y holds the label {found[0]!r}, trained as a class: numpy "
+                "turns None and NaN into the strings 'None' and 'nan' in an "
+                "array of strings. To mark unlabeled texts, give y as a list "
+                "or an object array (np.array(labels, dtype=object)).",
+            )
+
     def _warn_if_minus_one_marks_unlabeled(self, y):
         """scikit-learn's semi-supervised estimators read -1 as unlabeled;
         here it is a class, as -1 and 1 often are."""
         if self.pretrain is None:
             return
         labels = np.asarray(y, dtype=object).ravel()
-        if any(isinstance(label, Integral) and label == -1 for label in labels):
+        if any(
+            isinstance(label, Real)
+            and not isinstance(label, bool | np.bool_)
+            and label == -1
+            for label in labels
+        ):
             warn_user(
                 "y holds the label -1, which is a class here, not scikit-learn's "
                 "mark of an unlabeled sample: mark unlabeled texts with None "
@@ -493,19 +525,25 @@ class Trainer:
         The bag of words never learns their weights: their idf is set to 0,
         so that they do not shrink the values of the known tokens of a text
         when it is normalised (with SMS Spam's 4,460 texts of which 200
-        labelled, spam F1 fell from 0.63 to 0.57 without this). Without
-        pretraining the recurrence never learns their embeddings either:
-        they start, and stay, at zero, as the unknown token's does.
+        labelled, spam F1 fell from 0.63 to 0.57 without this). When nothing
+        trains their embeddings (no pretraining, or frozen embeddings) and
+        nothing gave them (``embeddings``), they are zero, as the unknown
+        token's starts.
         """
         labelled = EncodedTexts(run.data, counts=run.counts)
-        unseen = torch.from_numpy(labelled.document_frequency(run.n_tokens) == 0)
-        unseen[0] = False
+        unlabeled = EncodedTexts(run.unlabeled)
+        only_unlabeled = (unlabeled.document_frequency(run.n_tokens) > 0) & (
+            labelled.document_frequency(run.n_tokens) == 0
+        )
+        only_unlabeled[: UNKNOWN_ID + 1] = False
+        ids = torch.from_numpy(np.flatnonzero(only_unlabeled))
+        untrained = self.pretrain is None or self.freeze_embeddings
         with torch.no_grad():
             if module.bag is not None:
-                module.bag_idf[unseen.to(module.bag_idf.device)] = 0.0
-            if self.pretrain is None:
+                module.bag_idf[ids.to(module.bag_idf.device)] = 0.0
+            if untrained and run.make_embeddings is None:
                 weight = module.embedding.weight
-                weight[unseen.to(weight.device)] = 0.0
+                weight[ids.to(weight.device)] = 0.0
 
     def _pretrain(self, module, run, seed):
         """Pretrain a new network's embedding and recurrent layers as a
@@ -710,11 +748,12 @@ class TextTrainer(Trainer):
 
     def partial_fit(self, X, y, classes, sample_weight, validation_data=None):
         """``RNNTextClassifier.partial_fit``'s work: one epoch on one chunk."""
-        return self._fit_texts(
-            self._start(
-                X, y, classes, sample_weight, True, check_texts, validation_data
-            )
+        run = self._start(
+            X, y, classes, sample_weight, True, check_texts, validation_data
         )
+        if run is None:
+            return self
+        return self._fit_texts(run)
 
     def _fit_texts(self, run):
         continuing = run.continuing

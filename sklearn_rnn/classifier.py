@@ -156,14 +156,16 @@ class RNNClassifier(BaseRNNClassifier):
         the forward direction learns to predict each next token, the
         backward direction each previous one, before any label is seen. The
         classifier then trains from those weights, at the same rates as
-        the layers it adds. The language model predicts the 20,000 most
-        frequent ids through an adaptive softmax and reads rarer ones as the
-        unknown token; padding is never read nor predicted. It costs
+        the layers it adds. The language model predicts the 20,000 lowest
+        ids (a TextVectorizer's most frequent tokens) through an adaptive
+        softmax, and predicts higher ones as the unknown token while reading
+        them as they are; padding is never read nor predicted. It costs
         ``pretrain_epochs`` passes over all the texts, run in float32 on
-        ``device``. A network is pretrained when it is built: by ``fit``
-        without ``warm_start`` and by the first ``partial_fit`` call, on
-        that call's texts. Not with ``accelerate=True``. See
-        :ref:`unlabeled_texts`.
+        ``device`` with Adam at ``lr``, ``batch_size`` and
+        ``clip_grad_norm``, whatever ``optimizer`` and ``weight_decay`` say.
+        A network is pretrained when it is built: by ``fit`` without
+        ``warm_start`` and by the first ``partial_fit`` call, on that call's
+        texts. Not with ``accelerate=True``. See :ref:`unlabeled_texts`.
     pretrain_epochs : int, default=1
         Passes of the language model over the texts, with ``pretrain``.
 
@@ -548,14 +550,16 @@ class RNNTextClassifier(BaseRNNClassifier):
         the forward direction learns to predict each next token, the
         backward direction each previous one, before any label is seen. The
         classifier then trains from those weights, at the same rates as
-        the layers it adds. The language model predicts the 20,000 most
-        frequent ids through an adaptive softmax and reads rarer ones as the
-        unknown token; padding is never read nor predicted. It costs
+        the layers it adds. The language model predicts the 20,000 lowest
+        ids (a TextVectorizer's most frequent tokens) through an adaptive
+        softmax, and predicts higher ones as the unknown token while reading
+        them as they are; padding is never read nor predicted. It costs
         ``pretrain_epochs`` passes over all the texts, run in float32 on
-        ``device``. A network is pretrained when it is built: by ``fit``
-        without ``warm_start`` and by the first ``partial_fit`` call, on
-        that call's texts. Not with ``accelerate=True``. See
-        :ref:`unlabeled_texts`.
+        ``device`` with Adam at ``lr``, ``batch_size`` and
+        ``clip_grad_norm``, whatever ``optimizer`` and ``weight_decay`` say.
+        A network is pretrained when it is built: by ``fit`` without
+        ``warm_start`` and by the first ``partial_fit`` call, on that call's
+        texts. Not with ``accelerate=True``. See :ref:`unlabeled_texts`.
     pretrain_epochs : int, default=1
         Passes of the language model over the texts, with ``pretrain``.
 

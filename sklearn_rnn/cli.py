@@ -533,6 +533,11 @@ def run_train(args):
     if args.validation_data is not None:
         inputs["the validation data file"] = args.validation_data
     if args.unlabeled is not None:
+        if estimator.pretrain is None:
+            raise CommandError(
+                "--unlabeled texts are learnt from only with --pretrain lm; "
+                "add it, or leave the file out"
+            )
         inputs["the unlabeled texts file"] = args.unlabeled
     if isinstance(estimator.embeddings, str):
         inputs["the word-vector file"] = estimator.embeddings

@@ -557,3 +557,13 @@ def test_train_pretrains_on_a_file_of_unlabeled_texts(tmp_path, capsys):
     fitted = load_model(model)
     assert len(fitted.pretrain_loss_) == 2
     assert "rare" in fitted.vectorizer_.vocabulary_
+
+
+def test_unlabeled_texts_without_pretraining_are_refused(tmp_path, capsys):
+    texts, labels = texts_and_labels()
+    data = write_data(tmp_path / "train.csv", texts, labels)
+    more = write_data(tmp_path / "more.csv", texts)
+    code, _, err = run(
+        capsys, "train", data, "--unlabeled", more, *TINY, "-o", tmp_path / "m"
+    )
+    assert_usage_error(code, err, "--unlabeled texts are learnt from only with")

@@ -326,3 +326,94 @@ def test_ids_only_unlabeled_texts_hold_add_no_noise(
     embeddings = module.embedding.weight[only_unlabeled]
     assert bool((embeddings == 0).all()) == (pretrain is None)
     assert bool((module.embedding.weight[labelled_word] != 0).any())
+
+
+def test_given_embeddings_and_unused_vocabulary_are_left_alone(
+    keyword_texts, unlabeled_texts
+):
+    """Only the ids that unlabeled texts alone hold are quieted: a word of
+    the fixed vocabulary that no text holds, the unknown token and the
+    user's vectors keep what they had."""
+    X_all, y_all = with_unlabeled(keyword_texts, unlabeled_texts)
+    vocabulary = [*TextVectorizer().fit(X_all).vocabulary_, "never_seen"]
+    rng = np.random.RandomState(0)
+    vectors = {word: rng.normal(size=8) for word in vocabulary}
+    with pytest.warns(UserWarning, match="only add their tokens"):
+        clf = RNNTextClassifier(
+            **FAST, vocabulary=vocabulary, embeddings=vectors, freeze_embeddings=True
+        ).fit(X_all, y_all)
+    ids = clf.vectorizer_.vocabulary_
+    module = clf.net_.module_
+    for word in ("only0", "never_seen"):
+        np.testing.assert_allclose(
+            module.embedding.weight[ids[word]].numpy(), vectors[word], rtol=1e-6
+        )
+    assert module.bag_idf[ids["only0"]] == 0
+    assert module.bag_idf[ids["never_seen"]] > 1
+
+
+def test_pretraining_loss_counts_tokens_not_batches():
+    """Batches of one-token texts have nothing to predict: they neither
+    count in the mean loss nor take a step."""
+    rng = np.random.RandomState(0)
+    long_rows = rng.randint(2, 30, size=(32, 10))
+    one_token = np.zeros((32, 10), dtype=np.int64)
+    one_token[:, 0] = rng.randint(2, 30, size=32)
+
+    def first_loss(ids):
+        torch.manual_seed(0)
+        module = RNNModule(30, 2, embedding_dim=4, hidden_size=4)
+        return pretrain_language_model(
+            module, ids, epochs=1, batch_size=8, lr=1e-12, clip_grad_norm=None,
+            device="cpu", seed=0,
+        )[0]  # fmt: skip
+
+    mixed = first_loss(np.concatenate([long_rows, one_token]))
+    np.testing.assert_allclose(mixed, first_loss(long_rows), rtol=1e-5)
+    with pytest.raises(ValueError, match="every text has a single token"):
+        first_loss(one_token)
+
+
+def test_small_states_keep_every_tail_of_the_softmax():
+    heads = LanguageModelHeads(hidden_size=2, n_targets=20_000, n_directions=2)
+    for head in heads.directions:
+        for tail in head.tail:
+            assert all(layer.weight.numel() > 0 for layer in tail)
+
+
+def test_a_length_mismatch_is_not_taken_for_unlabeled_texts(keyword_texts):
+    X, y = keyword_texts
+    with pytest.raises(ValueError, match="120 samples in X and 123 in y"):
+        RNNTextClassifier(**PRETRAIN).fit(X, [*y, None, None, None])
+
+
+def test_a_chunk_without_labels_is_skipped(keyword_texts, unlabeled_texts):
+    X, y = keyword_texts
+    clf = RNNTextClassifier(**FAST).partial_fit(X, y, classes=["neg", "pos"])
+    before = clf.predict_proba(X)
+    with pytest.warns(UserWarning, match="chunk holds no label"):
+        clf.partial_fit(unlabeled_texts, [None] * len(unlabeled_texts))
+    assert clf.n_epochs_ == 1
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    with pytest.raises(ValueError, match="y holds no label"):
+        RNNTextClassifier(**FAST).partial_fit(
+            unlabeled_texts, [None] * 80, classes=["neg", "pos"]
+        )
+
+
+def test_score_checks_the_weights(keyword_texts, unlabeled_texts):
+    X_all, y_all = with_unlabeled(keyword_texts, unlabeled_texts)
+    clf = RNNTextClassifier(**FAST).fit(*keyword_texts)
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(200,\)"):
+        clf.score(X_all, y_all, sample_weight=[1.0] * 3)
+    weights = np.r_[np.ones(120), np.zeros(80)]
+    assert clf.score(X_all, y_all, sample_weight=weights) == clf.score(*keyword_texts)
+
+
+def test_missing_labels_that_numpy_made_text_are_flagged(keyword_texts):
+    X, y = keyword_texts
+    # np.array of str and NaN gives the string 'nan'
+    y = np.array([*y[:100].tolist(), *[np.nan] * 20])
+    assert y.dtype.kind == "U"
+    with pytest.warns(UserWarning, match="y holds the label 'nan'"):
+        RNNTextClassifier(**FAST).fit(X, y)
