@@ -402,6 +402,25 @@ def run_isolated(function, /, **kwargs):
 # --- reporting ---------------------------------------------------------------
 
 
+def run_worker(script, job, what, env=None):
+    """Run ``script --worker`` in a fresh interpreter with ``job`` as JSON on
+    its stdin; return the JSON object on its last line of output.
+
+    ``what`` names the job in the error raised if the worker fails.
+    """
+    done = subprocess.run(
+        [sys.executable, script, "--worker"],
+        input=json.dumps(job, default=str),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
 def fmt(value, digits=1):
     """A number with ``digits`` decimals and thousands separators; '' for None."""
     if value is None:

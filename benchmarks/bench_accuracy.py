@@ -38,7 +38,6 @@ import ast
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +52,7 @@ from _common import (
     parse_args,
     print_header,
     print_table,
+    run_worker,
     set_threads,
     write_json,
 )
@@ -184,17 +184,7 @@ def run_job(job, baseline):
         env["PYTHONPATH"] = os.pathsep.join(
             filter(None, [str(baseline), env.get("PYTHONPATH")])
         )
-    done = subprocess.run(
-        [sys.executable, __file__, "--worker"],
-        input=json.dumps(job, default=str),
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{job['model']} on {job['dataset']} failed:\n{done.stderr}")
-    return json.loads(done.stdout.splitlines()[-1])
+    return run_worker(__file__, job, f"{job['model']} on {job['dataset']}", env)
 
 
 def make_job(args, dataset, model, overrides, bag_lr_factor=None):

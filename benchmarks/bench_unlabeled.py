@@ -24,8 +24,9 @@ once, each with ``--threads`` threads: accuracies are unchanged, fit seconds
 comparable only within a run.
 """
 
+import argparse
+import ast
 import json
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,7 @@ from _common import (
     parse_args,
     print_header,
     print_table,
+    run_worker,
     set_threads,
     write_json,
 )
@@ -98,16 +100,7 @@ def fit_and_score(job):
 
 
 def run_job(job):
-    done = subprocess.run(
-        [sys.executable, __file__, "--worker"],
-        input=json.dumps(job, default=str),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{job['model']} on {job['setting']} failed:\n{done.stderr}")
-    return json.loads(done.stdout.splitlines()[-1])
+    return run_worker(__file__, job, f"{job['model']} on {job['setting']}")
 
 
 def settings(args):
@@ -134,7 +127,7 @@ def main():
         metavar="NAME=VALUE",
         help="a parameter of both RNN models (a Python literal)",
     )
-    parser.add_argument("--worker", action="store_true", help=argparse_hidden())
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     if "--worker" in sys.argv:
         print(json.dumps(fit_and_score(json.loads(sys.stdin.read()))))
         return
@@ -182,15 +175,7 @@ def main():
     write_json(args.json, "bench_unlabeled", args, results)
 
 
-def argparse_hidden():
-    import argparse
-
-    return argparse.SUPPRESS
-
-
 def _literal(value):
-    import ast
-
     try:
         return ast.literal_eval(value)
     except (ValueError, SyntaxError):
