@@ -14,7 +14,6 @@ words. How the parameters become a skorch net is ``_net_builder``'s job.
 import copy
 from dataclasses import dataclass, replace
 from functools import partial
-from numbers import Real
 from types import MappingProxyType
 
 import numpy as np
@@ -36,14 +35,10 @@ from ._distributed import (
 )
 from ._inputs import (
     check_ids,
-    check_sample_weight,
     check_targets,
     check_texts,
     check_validation_data,
-    labelled_only,
-    take_samples,
     training_weights,
-    unlabeled_positions,
     validation_labels,
 )
 from ._net import unwrapped
@@ -55,6 +50,7 @@ from ._net_builder import (
     per_process_params,
     training_callbacks,
 )
+from ._unlabeled import quiet_unlabeled_only_ids, split_unlabeled
 from ._warnings import warn_user
 from .batching import EncodedTexts
 from .embeddings import embedding_matrix
@@ -195,17 +191,17 @@ class Trainer:
         self._check_pretraining()
         device, accelerator = self.training_device(continuing)
         data = check_data(X)
-        missing = unlabeled_positions(y, len(data))
-        if chunk and continuing and missing.size == len(data):
-            warn_user(
-                f"This partial_fit chunk holds no label ({len(data)} unlabeled "
-                "samples); the fitted network trains on labelled samples only, "
-                "so the chunk is skipped and the model left as it was.",
-            )
-            return None
-        data, y, sample_weight, unlabeled = self._split_unlabeled(
-            data, y, sample_weight, continuing, missing
+        split = split_unlabeled(
+            data,
+            y,
+            sample_weight,
+            chunk=chunk,
+            continuing=continuing,
+            pretrain=self.pretrain,
         )
+        if split is None:
+            return None
+        data, y, sample_weight, unlabeled = split
         y, classes, sample_weight = check_targets(
             y,
             len(data),
@@ -238,81 +234,6 @@ class Trainer:
                 f"pretrain={self.pretrain!r} does not run under Accelerate yet: "
                 "pretrain without it (accelerate=False), then continue with "
                 "partial_fit or warm_start on one process."
-            )
-
-    def _split_unlabeled(self, data, y, sample_weight, continuing, missing):
-        """The labelled samples' data, labels and weights, and the data of
-        the unlabeled ones, at the positions ``missing`` (None when there are
-        none, or when this fit continues a network, which reads labelled
-        samples only)."""
-        if not missing.size:
-            self._warn_if_missing_became_text(y)
-            self._warn_if_minus_one_marks_unlabeled(y)
-            return data, y, sample_weight, None
-        if missing.size == len(data):
-            raise ValueError(
-                f"y holds no label: all {len(data)} samples are unlabeled (None, "
-                "NaN or pd.NA). Unlabeled texts can only add to labelled ones; "
-                "a classifier needs labelled samples of at least 2 classes."
-            )
-        labelled = np.setdiff1d(np.arange(len(data)), missing)
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, len(data))[labelled]
-        unlabeled = take_samples(data, missing)
-        if continuing:
-            warn_user(
-                f"y leaves {missing.size} of {len(data)} samples unlabeled (None, "
-                "NaN or pd.NA); this fit continues a fitted network, which "
-                "trains on labelled samples only, and skips them. Unlabeled "
-                "samples are read when a network is built: by fit without "
-                "warm_start, or the first partial_fit.",
-            )
-            unlabeled = None
-        elif self.pretrain is None:
-            warn_user(
-                f"y leaves {missing.size} of {len(data)} samples unlabeled (None, "
-                "NaN or pd.NA); with pretrain=None they only add their tokens to "
-                "the id space, which the network never learns from. Set "
-                "pretrain='lm' to pretrain the network on them.",
-            )
-        return (
-            take_samples(data, labelled),
-            labelled_only(y, labelled),
-            sample_weight,
-            unlabeled,
-        )
-
-    def _warn_if_missing_became_text(self, y):
-        """numpy writes NaN and None into an array of strings as the labels
-        'nan' and 'None', which would train as a class of their own."""
-        labels = getattr(y, "dtype", None)
-        if labels is None or labels.kind != "U":
-            return
-        found = sorted(set(np.unique(y).tolist()) & {"nan", "None"})
-        if found:
-            warn_user(
-                f"y holds the label {found[0]!r}, trained as a class: numpy "
-                "turns None and NaN into the strings 'None' and 'nan' in an "
-                "array of strings. To mark unlabeled texts, give y as a list "
-                "or an object array (np.array(labels, dtype=object)).",
-            )
-
-    def _warn_if_minus_one_marks_unlabeled(self, y):
-        """scikit-learn's semi-supervised estimators read -1 as unlabeled;
-        here it is a class, as -1 and 1 often are."""
-        if self.pretrain is None:
-            return
-        labels = np.asarray(y, dtype=object).ravel()
-        if any(
-            isinstance(label, Real)
-            and not isinstance(label, bool | np.bool_)
-            and label == -1
-            for label in labels
-        ):
-            warn_user(
-                "y holds the label -1, which is a class here, not scikit-learn's "
-                "mark of an unlabeled sample: mark unlabeled texts with None "
-                "(or NaN) for pretrain to read them without their labels.",
             )
 
     def _on_id_space(self, run):
@@ -510,7 +431,15 @@ class Trainer:
                 frequency = train.document_frequency(run.n_tokens)
                 module.set_bag_idf(len(train), frequency)
             if run.unlabeled is not None:
-                self._quiet_unlabeled_only_ids(module, run)
+                quiet_unlabeled_only_ids(
+                    module,
+                    EncodedTexts(run.data, counts=run.counts),
+                    EncodedTexts(run.unlabeled),
+                    run.n_tokens,
+                    # nothing else gives or trains their embeddings
+                    zero_embeddings=run.make_embeddings is None
+                    and (self.pretrain is None or self.freeze_embeddings),
+                )
             self.pretrain_loss_ = None
             if self.pretrain is not None:
                 self.pretrain_loss_ = self._pretrain(module, run, seed)
@@ -518,32 +447,6 @@ class Trainer:
         if run.chunk:
             net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
         return net
-
-    def _quiet_unlabeled_only_ids(self, module, run):
-        """Keep the ids that only unlabeled texts hold from adding noise.
-
-        The bag of words never learns their weights: their idf is set to 0,
-        so that they do not shrink the values of the known tokens of a text
-        when it is normalised (with SMS Spam's 4,460 texts of which 200
-        labelled, spam F1 fell from 0.63 to 0.57 without this). When nothing
-        trains their embeddings (no pretraining, or frozen embeddings) and
-        nothing gave them (``embeddings``), they are zero, as the unknown
-        token's starts.
-        """
-        labelled = EncodedTexts(run.data, counts=run.counts)
-        unlabeled = EncodedTexts(run.unlabeled)
-        only_unlabeled = (unlabeled.document_frequency(run.n_tokens) > 0) & (
-            labelled.document_frequency(run.n_tokens) == 0
-        )
-        only_unlabeled[: UNKNOWN_ID + 1] = False
-        ids = torch.from_numpy(np.flatnonzero(only_unlabeled))
-        untrained = self.pretrain is None or self.freeze_embeddings
-        with torch.no_grad():
-            if module.bag is not None:
-                module.bag_idf[ids.to(module.bag_idf.device)] = 0.0
-            if untrained and run.make_embeddings is None:
-                weight = module.embedding.weight
-                weight[ids.to(weight.device)] = 0.0
 
     def _pretrain(self, module, run, seed):
         """Pretrain a new network's embedding and recurrent layers as a

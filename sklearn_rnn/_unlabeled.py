@@ -1,0 +1,134 @@
+"""Samples without labels: splitting them from the labelled ones, saying
+what becomes of them, and keeping the ids only they hold from adding noise.
+
+A missing label (None, NaN or pd.NA) marks an unlabeled sample. A new
+network reads unlabeled samples' ids (its id space, and pretraining when
+asked); a continued one trains on labelled samples only.
+"""
+
+from numbers import Real
+
+import numpy as np
+import torch
+
+from ._inputs import (
+    check_sample_weight,
+    labelled_only,
+    take_samples,
+    unlabeled_positions,
+)
+from ._warnings import warn_user
+from .text import UNKNOWN_ID
+
+
+def split_unlabeled(data, y, sample_weight, *, chunk, continuing, pretrain):
+    """The labelled samples' data, labels and weights, and the unlabeled
+    samples' data.
+
+    The unlabeled data is None when there are none, or when the fit
+    continues a fitted network (``continuing``), which skips them with a
+    warning. Returns None for a ``partial_fit`` call (``chunk``) on a fitted
+    network whose samples are all unlabeled: there is nothing to train.
+    """
+    missing = unlabeled_positions(y, len(data))
+    if not missing.size:
+        _warn_if_missing_became_text(y)
+        if pretrain is not None:
+            _warn_if_minus_one_is_meant_unlabeled(y)
+        return data, y, sample_weight, None
+    if missing.size == len(data):
+        if chunk and continuing:
+            warn_user(
+                f"This partial_fit chunk holds no label ({len(data)} unlabeled "
+                "samples); the fitted network trains on labelled samples only, "
+                "so the chunk is skipped and the model left as it was.",
+            )
+            return None
+        raise ValueError(
+            f"y holds no label: all {len(data)} samples are unlabeled (None, "
+            "NaN or pd.NA). Unlabeled texts can only add to labelled ones; "
+            "a classifier needs labelled samples of at least 2 classes."
+        )
+    labelled = np.setdiff1d(np.arange(len(data)), missing)
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, len(data))[labelled]
+    unlabeled = take_samples(data, missing)
+    if continuing:
+        warn_user(
+            f"y leaves {missing.size} of {len(data)} samples unlabeled (None, "
+            "NaN or pd.NA); this fit continues a fitted network, which "
+            "trains on labelled samples only, and skips them. Unlabeled "
+            "samples are read when a network is built: by fit without "
+            "warm_start, or the first partial_fit.",
+        )
+        unlabeled = None
+    elif pretrain is None:
+        warn_user(
+            f"y leaves {missing.size} of {len(data)} samples unlabeled (None, "
+            "NaN or pd.NA); with pretrain=None they only add their tokens to "
+            "the id space, which the network never learns from. Set "
+            "pretrain='lm' to pretrain the network on them.",
+        )
+    return (
+        take_samples(data, labelled),
+        labelled_only(y, labelled),
+        sample_weight,
+        unlabeled,
+    )
+
+
+def _warn_if_missing_became_text(y):
+    """numpy writes NaN and None into an array of strings as the labels
+    'nan' and 'None', which would train as a class of their own."""
+    dtype = getattr(y, "dtype", None)
+    if dtype is None or dtype.kind != "U":
+        return
+    found = sorted(set(np.unique(y).tolist()) & {"nan", "None"})
+    if found:
+        warn_user(
+            f"y holds the label {found[0]!r}, trained as a class: numpy "
+            "turns None and NaN into the strings 'None' and 'nan' in an "
+            "array of strings. To mark unlabeled texts, give y as a list "
+            "or an object array (np.array(labels, dtype=object)).",
+        )
+
+
+def _warn_if_minus_one_is_meant_unlabeled(y):
+    """scikit-learn's semi-supervised estimators read -1 as unlabeled;
+    here it is a class, as -1 and 1 often are."""
+    labels = np.asarray(y, dtype=object).ravel()
+    if any(
+        isinstance(label, Real)
+        and not isinstance(label, bool | np.bool_)
+        and label == -1
+        for label in labels
+    ):
+        warn_user(
+            "y holds the label -1, which is a class here, not scikit-learn's "
+            "mark of an unlabeled sample: mark unlabeled texts with None "
+            "(or NaN) for pretrain to read them without their labels.",
+        )
+
+
+def quiet_unlabeled_only_ids(module, labelled, unlabeled, n_tokens, zero_embeddings):
+    """Keep the ids that only unlabeled texts hold from adding noise.
+
+    ``labelled`` and ``unlabeled`` are the :class:`EncodedTexts` of both.
+    The bag of words never learns the weights of these ids: their idf is set
+    to 0, so that they do not shrink the values of a text's known tokens
+    when it is normalised (with SMS Spam's 4,460 texts of which 200
+    labelled, spam F1 fell from 0.63 to 0.57 without this). With
+    ``zero_embeddings`` (nothing gives or trains their embeddings) they are
+    zero, as the unknown token's starts.
+    """
+    only_unlabeled = (unlabeled.document_frequency(n_tokens) > 0) & (
+        labelled.document_frequency(n_tokens) == 0
+    )
+    only_unlabeled[: UNKNOWN_ID + 1] = False
+    ids = torch.from_numpy(np.flatnonzero(only_unlabeled))
+    with torch.no_grad():
+        if module.bag is not None:
+            module.bag_idf[ids.to(module.bag_idf.device)] = 0.0
+        if zero_embeddings:
+            weight = module.embedding.weight
+            weight[ids.to(weight.device)] = 0.0
