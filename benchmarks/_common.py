@@ -10,6 +10,7 @@ while the library's internals change.
 """
 
 import argparse
+import ast
 import gc
 import json
 import math
@@ -419,6 +420,21 @@ def run_worker(script, job, what, env=None):
     if done.returncode != 0:
         raise RuntimeError(f"{what} failed:\n{done.stderr}")
     return json.loads(done.stdout.splitlines()[-1])
+
+
+def parse_overrides(pairs, parser):
+    """``--set name=value`` pairs as a dict; values are Python literals, or
+    strings when they are not (``cell=gru``)."""
+    overrides = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals:
+            parser.error(f"--set takes name=value, got {pair!r}")
+        try:
+            overrides[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            overrides[name] = value
+    return overrides
 
 
 def fmt(value, digits=1):

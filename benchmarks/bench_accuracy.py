@@ -34,7 +34,6 @@ slower than alone and comparable only within a run. ``--bag-lr-factor``
 changes how much faster than ``lr`` the bag of words learns.
 """
 
-import ast
 import importlib.util
 import json
 import os
@@ -50,6 +49,7 @@ from _common import (
     load_texts,
     make_parser,
     parse_args,
+    parse_overrides,
     print_header,
     print_table,
     run_worker,
@@ -232,19 +232,6 @@ def worker():
 
     result["library"] = str(Path(sklearn_rnn.__file__).parent)
     print(json.dumps(result))
-
-
-def parse_overrides(pairs, parser):
-    overrides = {}
-    for pair in pairs:
-        name, equals, value = pair.partition("=")
-        if not equals:
-            parser.error(f"--set takes name=value, got {pair!r}")
-        try:
-            overrides[name] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            overrides[name] = value
-    return overrides
 
 
 def report(results):

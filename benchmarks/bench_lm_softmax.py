@@ -16,7 +16,12 @@ from _common import load_texts, make_parser, print_header, print_table, set_thre
 from torch import nn
 
 from sklearn_rnn import TextVectorizer
-from sklearn_rnn.pretraining import MAX_TARGETS, LanguageModelHeads
+from sklearn_rnn.pretraining import (
+    HEAD_SIZE,
+    MAX_TARGETS,
+    TAIL_SIZE,
+    LanguageModelHeads,
+)
 
 
 def step_seconds(layer, loss_of, states, targets, repeats):
@@ -90,9 +95,12 @@ def main():
         }
         for name, times in seconds.items()
     ]
-    share = float((ids < n_targets).mean())
-    print(f"{share:.1%} of the tokens of {len(texts):,} texts are among the first")
-    print(f"{n_targets:,} ids; {args.tokens:,} predicted tokens per step.\n")
+    shares = ", ".join(
+        f"{(ids < first).mean():.1%} among the first {first:,}"
+        for first in (HEAD_SIZE, TAIL_SIZE, n_targets)
+    )
+    print(f"Tokens of {len(texts):,} texts (ids): {shares}.")
+    print(f"{args.tokens:,} predicted tokens per step.\n")
     print_table("A training step of the prediction layer", rows)
 
 

@@ -25,7 +25,6 @@ comparable only within a run.
 """
 
 import argparse
-import ast
 import json
 import sys
 import time
@@ -36,6 +35,7 @@ from _common import (
     load_texts,
     make_parser,
     parse_args,
+    parse_overrides,
     print_header,
     print_table,
     run_worker,
@@ -132,10 +132,7 @@ def main():
         print(json.dumps(fit_and_score(json.loads(sys.stdin.read()))))
         return
     args = parse_args(parser)
-    overrides = {}
-    for item in args.set:
-        name, _, value = item.partition("=")
-        overrides[name] = _literal(value)
+    overrides = parse_overrides(args.set, parser)
     jobs = [
         {
             "setting": name,
@@ -173,13 +170,6 @@ def main():
     ]
     print_table("Test accuracy and fit time", rows)
     write_json(args.json, "bench_unlabeled", args, results)
-
-
-def _literal(value):
-    try:
-        return ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return value
 
 
 if __name__ == "__main__":

@@ -12,12 +12,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ._device import PRECISIONS
-from ._inputs import (
-    check_sample_weight,
-    labelled_only,
-    take_samples,
-    unlabeled_positions,
-)
+from ._inputs import unlabeled_positions
 from ._net_builder import LR_SCHEDULES, OPTIMIZERS
 from ._param_validation import (
     BOOLEAN,
@@ -30,6 +25,7 @@ from ._param_validation import (
     validate_params,
 )
 from ._training import InterruptedAfterEpochs, Trainer
+from ._unlabeled import labelled_part
 from .embeddings import is_word_vectors
 from .modules import POOLINGS, RNN_CELLS
 from .pretraining import PRETRAINING
@@ -206,11 +202,7 @@ class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 "pd.NA), so there is no accuracy to measure."
             )
         if missing.size:
-            labelled = np.setdiff1d(np.arange(len(data)), missing)
-            if sample_weight is not None:
-                sample_weight = check_sample_weight(sample_weight, len(data))
-                sample_weight = sample_weight[labelled]
-            data, y = take_samples(data, labelled), labelled_only(y, labelled)
+            data, y, sample_weight = labelled_part(data, y, sample_weight, missing)
         return super().score(data, y, sample_weight)
 
     # What the prediction methods of both estimators make of the logits

@@ -107,11 +107,7 @@ def check_labels(y, n_samples):
     _check_single_label(y)
     y = _numpy_labels(y)
     y = column_or_1d(y, warn=True)
-    if len(y) != n_samples:
-        raise ValueError(
-            f"X and y have different lengths: {n_samples} samples in X and "
-            f"{len(y)} in y."
-        )
+    _check_same_length(n_samples, len(y))
     check_labels_present_and_comparable(y)
     check_classification_targets(y)
     return y
@@ -123,22 +119,30 @@ def unlabeled_positions(y, n_samples):
     cannot be read as one label per sample, which :func:`check_labels` then
     explains; a ``y`` of another length than ``n_samples`` is an error."""
     _check_single_label(y)
-    none = np.empty(0, dtype=np.intp)
-    if getattr(getattr(y, "dtype", None), "kind", None) in ("m", "M"):
-        # NaT is no mark of an unlabeled sample: a missing label
-        return none
+    if isinstance(getattr(y, "dtype", None), np.dtype) and y.dtype.kind != "O":
+        # numpy labels, in an array or a Series: only floats can be missing,
+        # and NaT is a missing label, not a mark
+        labels = np.asarray(y).ravel()
+        # before any label is looked at, so that the missing ones of a
+        # longer y are not taken for unlabeled samples
+        _check_same_length(n_samples, len(labels))
+        if labels.dtype.kind in "fc":
+            return np.flatnonzero(np.isnan(labels))
+        return np.empty(0, dtype=np.intp)
     try:
         labels = np.asarray(y, dtype=object).ravel()
     except (TypeError, ValueError):
-        return none
-    if len(labels) != n_samples:
-        # before any label is looked at, so that the missing ones of a
-        # longer y are not taken for unlabeled samples
+        return np.empty(0, dtype=np.intp)
+    _check_same_length(n_samples, len(labels))
+    return np.flatnonzero([_marks_unlabeled(label) for label in labels])
+
+
+def _check_same_length(n_samples, n_labels):
+    if n_labels != n_samples:
         raise ValueError(
             f"X and y have different lengths: {n_samples} samples in X and "
-            f"{len(labels)} in y."
+            f"{n_labels} in y."
         )
-    return np.flatnonzero([_marks_unlabeled(label) for label in labels])
 
 
 def _marks_unlabeled(label):

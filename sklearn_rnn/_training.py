@@ -50,11 +50,12 @@ from ._net_builder import (
     per_process_params,
     training_callbacks,
 )
+from ._param_validation import python_scalar
 from ._unlabeled import quiet_unlabeled_only_ids, split_unlabeled
 from ._warnings import warn_user
 from .batching import EncodedTexts
 from .embeddings import embedding_matrix
-from .pretraining import pretrain_language_model, pretraining_ids
+from .pretraining import pretrain_language_model
 from .text import (
     TEXT_PARAMETERS,
     UNKNOWN_ID,
@@ -454,9 +455,13 @@ class Trainer:
         log = None
         if self.verbose:
             log = partial(print, flush=True)
+        texts = run.data
+        if run.unlabeled is not None:
+            # split from one matrix of ids, so of one width
+            texts = np.concatenate([run.data, run.unlabeled])
         return pretrain_language_model(
             module,
-            pretraining_ids(run.data, run.unlabeled),
+            texts,
             epochs=self.pretrain_epochs,
             batch_size=self.batch_size,
             lr=self.lr,
@@ -848,20 +853,16 @@ def _keep_result(net, previous, n_rows_before, early_stopping):
 
 def _history_rows(rows, n_earlier):
     """This fit's rows of the net's history, numbered after the earlier
-    fits', which a loaded model keeps in ``history_`` only."""
+    fits', which a loaded model keeps in ``history_`` only; in Python
+    numbers, since skorch averages the losses with numpy, and
+    ``np.float64(0.69)`` is how numpy 2 prints them."""
     return [
         {
-            **{key: _python_number(row[key]) for key in HISTORY_KEYS if key in row},
+            **{key: python_scalar(row[key]) for key in HISTORY_KEYS if key in row},
             "epoch": epoch,
         }
         for epoch, row in enumerate(rows, start=n_earlier + 1)
     ]
-
-
-def _python_number(value):
-    """A numpy scalar as the Python number it holds: skorch averages the
-    losses with numpy, and ``np.float64(0.69)`` is how numpy 2 prints it."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _best_epoch(rows, n_earlier):

@@ -49,9 +49,6 @@ def split_unlabeled(data, y, sample_weight, *, chunk, continuing, pretrain):
             "NaN or pd.NA). Unlabeled texts can only add to labelled ones; "
             "a classifier needs labelled samples of at least 2 classes."
         )
-    labelled = np.setdiff1d(np.arange(len(data)), missing)
-    if sample_weight is not None:
-        sample_weight = check_sample_weight(sample_weight, len(data))[labelled]
     unlabeled = take_samples(data, missing)
     if continuing:
         warn_user(
@@ -69,12 +66,16 @@ def split_unlabeled(data, y, sample_weight, *, chunk, continuing, pretrain):
             "the id space, which the network never learns from. Set "
             "pretrain='lm' to pretrain the network on them.",
         )
-    return (
-        take_samples(data, labelled),
-        labelled_only(y, labelled),
-        sample_weight,
-        unlabeled,
-    )
+    return (*labelled_part(data, y, sample_weight, missing), unlabeled)
+
+
+def labelled_part(data, y, sample_weight, missing):
+    """The data, labels and checked weights of the samples not at the
+    positions ``missing``."""
+    labelled = np.setdiff1d(np.arange(len(data)), missing)
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, len(data))[labelled]
+    return take_samples(data, labelled), labelled_only(y, labelled), sample_weight
 
 
 def _warn_if_missing_became_text(y):
@@ -83,7 +84,7 @@ def _warn_if_missing_became_text(y):
     dtype = getattr(y, "dtype", None)
     if dtype is None or dtype.kind != "U":
         return
-    found = sorted(set(np.unique(y).tolist()) & {"nan", "None"})
+    found = [text for text in ("None", "nan") if np.any(y == text)]
     if found:
         warn_user(
             f"y holds the label {found[0]!r}, trained as a class: numpy "
@@ -116,8 +117,10 @@ def quiet_unlabeled_only_ids(module, labelled, unlabeled, n_tokens, zero_embeddi
     ``labelled`` and ``unlabeled`` are the :class:`EncodedTexts` of both.
     The bag of words never learns the weights of these ids: their idf is set
     to 0, so that they do not shrink the values of a text's known tokens
-    when it is normalised (with SMS Spam's 4,460 texts of which 200
-    labelled, spam F1 fell from 0.63 to 0.57 without this). With
+    when it is normalised (in a one-off measurement, one seed, on SMS
+    Spam's 4,460 texts of which 200 labelled, spam F1 was 0.63 on the
+    labelled texts alone, 0.57 with the unlabeled ones in the vocabulary
+    and 0.71 with this). With
     ``zero_embeddings`` (nothing gives or trains their embeddings) they are
     zero, as the unknown token's starts.
     """

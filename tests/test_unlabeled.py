@@ -130,7 +130,9 @@ def test_pretraining_learns_and_moves_only_the_reading_layers():
     losses = pretrain_language_model(
         module,
         ids,
-        epochs=4,
+        # far past the threshold below: the last epoch's loss is under 0.07
+        # of the first's on seeds 0-5
+        epochs=8,
         batch_size=16,
         lr=0.03,
         clip_grad_norm=5.0,
@@ -190,7 +192,7 @@ def test_language_model_loss_ignores_padding():
     torch.testing.assert_close(plain, more)
 
 
-def test_reversal_helpers_are_the_module_ones():
+def test_targets_are_reversed_within_each_text_length():
     # the backward targets are reversed as the backward states are
     lengths = torch.tensor([3, 5])
     index = reversal_index(lengths, 5)
