@@ -14,6 +14,7 @@ from skorch.utils import TeeGenerator
 from torch.utils.data import Dataset
 
 from ._device import PRECISIONS
+from ._early_stopping import ValidLossScoring
 from ._epoch_log import EpochLog
 from .batching import BatchIterator, EncodedTexts, prediction_batches
 from .modules import RNNModule
@@ -90,8 +91,9 @@ class RNNNet(NeuralNetClassifier):
 
     @property
     def _default_callbacks(self):
+        replaced = {"print_log": EpochLog(), "valid_loss": ValidLossScoring()}
         return [
-            (name, EpochLog() if name == "print_log" else callback)
+            (name, replaced.get(name, callback))
             for name, callback in super()._default_callbacks
         ]
 
@@ -99,6 +101,7 @@ class RNNNet(NeuralNetClassifier):
         self.grad_scaler_ = None
         self.interrupted_ = False
         self.epoch_weights_ = None
+        self.valid_text_losses_ = []
         return super().initialize()
 
     def initialize_callbacks(self):
@@ -170,6 +173,7 @@ class RNNNet(NeuralNetClassifier):
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         self.train_correct_, self.train_seen_ = None, 0
+        self.valid_text_losses_ = []
 
     def _count_correct(self, batch, logits):
         """Add a training batch's correct predictions to the epoch's count,
@@ -226,6 +230,7 @@ class RNNNet(NeuralNetClassifier):
         """Drop what the net holds only for training, so pickles stay small."""
         self.train_split = None
         self.epoch_weights_ = None
+        self.valid_text_losses_ = []
         for _, callback in self.callbacks_:
             if isinstance(callback, EarlyStopping):
                 callback.best_model_weights_ = None
@@ -373,6 +378,9 @@ class RNNNet(NeuralNetClassifier):
         losses = self.criterion_(y_pred.float(), targets)
         if isinstance(X, Mapping) and "sample_weight" in X:
             losses = losses * X["sample_weight"].to(self.device, non_blocking=True)
+        if not training:
+            # each text's, for early stopping to judge an improvement by
+            self.valid_text_losses_.append(losses.detach())
         return losses.mean()
 
     def train_step(self, batch, **fit_params):

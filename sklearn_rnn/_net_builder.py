@@ -11,11 +11,12 @@ plain Python values.
 import math
 
 import torch
-from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+from skorch.callbacks import LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 
 from ._device import device_memory
 from ._distributed import AcceleratedRNNNet, print_on_main_process
+from ._early_stopping import StopWithoutImprovement
 from ._net import BAG_LR_FACTOR as NET_BAG_LR_FACTOR
 from ._net import GradientClipping, RNNNet, discard
 from .batching import BatchIterator
@@ -200,7 +201,7 @@ def training_callbacks(settings, early_stopping, schedule=True):
     if settings["verbose"] >= 2:
         callbacks.append(("progress_bar", ProgressBar()))
     if early_stopping:
-        stopping = EarlyStopping(
+        stopping = StopWithoutImprovement(
             monitor=monitor,
             patience=settings["n_iter_no_change"],
             load_best=True,
