@@ -94,15 +94,19 @@ class RNNClassifier(BaseRNNClassifier):
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
         stop when its loss has not improved for ``n_iter_no_change`` epochs,
-        and keep the weights of the best epoch. ``"auto"`` does so when there
-        are at least 1000 training samples (below that, a validation split is
-        too small to judge epochs by) and every class has enough samples for
-        both sides of the split; otherwise it trains all ``max_epochs``.
+        and keep the weights of the best epoch. An epoch improves when its
+        validation loss is below the best epoch's by more than the standard
+        error of the text-by-text difference: a smaller fall is noise.
+        ``"auto"`` does so when there are at least 1000 training samples
+        (below that, a validation split is too small to judge epochs by) and
+        every class has enough samples for both sides of the split;
+        otherwise it trains all ``max_epochs``.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training data held out for early stopping. Only used
         when early stopping is on.
     n_iter_no_change : int, default=2
-        Epochs without improvement of the validation loss before stopping.
+        Epochs without improvement of the validation loss (as
+        ``early_stopping`` defines it) before stopping.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn; they multiply
         ``sample_weight``.
@@ -488,15 +492,19 @@ class RNNTextClassifier(BaseRNNClassifier):
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
         stop when its loss has not improved for ``n_iter_no_change`` epochs,
-        and keep the weights of the best epoch. ``"auto"`` does so when there
-        are at least 1000 training samples (below that, a validation split is
-        too small to judge epochs by) and every class has enough samples for
-        both sides of the split; otherwise it trains all ``max_epochs``.
+        and keep the weights of the best epoch. An epoch improves when its
+        validation loss is below the best epoch's by more than the standard
+        error of the text-by-text difference: a smaller fall is noise.
+        ``"auto"`` does so when there are at least 1000 training samples
+        (below that, a validation split is too small to judge epochs by) and
+        every class has enough samples for both sides of the split;
+        otherwise it trains all ``max_epochs``.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training data held out for early stopping. Only used
         when early stopping is on.
     n_iter_no_change : int, default=2
-        Epochs without improvement of the validation loss before stopping.
+        Epochs without improvement of the validation loss (as
+        ``early_stopping`` defines it) before stopping.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn; they multiply
         ``sample_weight``.
