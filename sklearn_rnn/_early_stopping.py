@@ -68,11 +68,12 @@ class ValidLossScoring(PassthroughScoring):
             return
         # read once an epoch: one transfer from the device
         losses = torch.cat(batches).double().cpu().numpy()
+        # A fit compares its own epochs only, on one validation set. An
+        # epoch with a non-finite loss is never the best: no later epoch
+        # could then be compared with it.
         best = self.best_losses_
-        improved = (
-            best is None
-            or len(best) != len(losses)
-            or significantly_lower(losses, best)
+        improved = bool(np.isfinite(losses).all()) and (
+            best is None or significantly_lower(losses, best)
         )
         if improved:
             self.best_losses_ = losses
@@ -83,10 +84,22 @@ class ValidLossScoring(PassthroughScoring):
         self.best_losses_ = None
 
 
+def last_improved_loss(net):
+    """The validation loss of the last epoch marked an improvement (inf
+    before any): what the plateau schedule watches under early stopping, so
+    that it calls an epoch progress exactly when early stopping does."""
+    for row in reversed(net.history):
+        if row.get("valid_loss_best"):
+            return row["valid_loss"]
+    return math.inf
+
+
 class StopWithoutImprovement(EarlyStopping):
     """skorch's ``EarlyStopping``, with an improvement being what the history
-    marks ``<monitor>_best`` (see :class:`ValidLossScoring`), so that the epoch
-    it restores, the epoch the table marks and ``best_epoch_`` are one."""
+    marks ``<monitor>_best`` (see :class:`ValidLossScoring`, which must run
+    before it), so that the epoch it restores, the epoch the table marks and
+    ``best_epoch_`` are one. ``threshold``, ``threshold_mode`` and
+    ``lower_is_better`` play no part."""
 
     def on_epoch_end(self, net, **kwargs):
         self.improved_ = bool(net.history[-1].get(self.monitor + "_best"))

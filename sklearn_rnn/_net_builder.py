@@ -16,7 +16,7 @@ from skorch.helper import predefined_split
 
 from ._device import device_memory
 from ._distributed import AcceleratedRNNNet, print_on_main_process
-from ._early_stopping import StopWithoutImprovement
+from ._early_stopping import StopWithoutImprovement, last_improved_loss
 from ._net import BAG_LR_FACTOR as NET_BAG_LR_FACTOR
 from ._net import GradientClipping, RNNNet, discard
 from .batching import BatchIterator
@@ -74,8 +74,8 @@ LR_SCHEDULES = ("constant", "plateau", "cosine")
 # "plateau" halves the learning rate after two epochs in a row without a lower
 # training loss (ReduceLROnPlateau's patience: one). Under early stopping it waits
 # one epoch less than early stopping does, so that the last epoch before
-# stopping runs at the lower rate; waiting as long would halve the rate at the
-# very epoch training stops.
+# stopping runs at the lower rate (waiting as long would halve the rate at the
+# very epoch training stops), and counts as progress what early stopping does.
 PLATEAU_FACTOR = 0.5
 PLATEAU_PATIENCE = 1
 # The bag of words' rate as a multiple of lr; RNNNet's default, kept here so
@@ -213,12 +213,18 @@ def training_callbacks(settings, early_stopping, schedule=True):
 
 def _lr_scheduler(settings, monitor, early_stopping):
     if settings["lr_schedule"] == "plateau":
+        watched = {"monitor": monitor}
+        if early_stopping:
+            # progress is what early stopping calls an improvement and
+            # nothing else: a lower loss within the noise would put the
+            # halving off past the epoch training stops at
+            watched = {"monitor": last_improved_loss, "threshold": 0.0}
         return LRScheduler(
             policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
-            monitor=monitor,
             event_name="lr",
             factor=PLATEAU_FACTOR,
             patience=_plateau_patience(settings, early_stopping),
+            **watched,
         )
     return LRScheduler(
         policy=torch.optim.lr_scheduler.CosineAnnealingLR,

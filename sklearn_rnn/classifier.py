@@ -88,9 +88,10 @@ class RNNClassifier(BaseRNNClassifier):
         How the learning rate changes between epochs: ``"plateau"`` halves it
         when the loss has not fallen for some epochs in a row: with early
         stopping, the validation loss for ``n_iter_no_change - 1`` epochs (at
-        least one), so that the last epoch before stopping runs at the lower
-        rate; without, the training loss for two; ``"cosine"`` anneals it to
-        0 over ``max_epochs``; ``"constant"`` keeps it.
+        least one) without an improvement as early stopping counts one, so
+        that the last epoch before stopping runs at the lower rate; without,
+        the training loss for two; ``"cosine"`` anneals it to 0 over
+        ``max_epochs``; ``"constant"`` keeps it.
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
         stop when its loss has not improved for ``n_iter_no_change`` epochs,
@@ -192,8 +193,9 @@ class RNNClassifier(BaseRNNClassifier):
     n_epochs_ : int
         Number of epochs trained, over all warm-started fits.
     best_epoch_ : int or None
-        With early stopping, the epoch whose weights were kept (the one with
-        the lowest validation loss); None without early stopping.
+        With early stopping, the epoch whose weights were kept: the last one
+        whose validation loss improved, as ``early_stopping`` defines it;
+        None without early stopping.
     pretrained_coverage_ : float or None
         1.0 when the network started from ``embeddings`` (a row for every
         id), None without them.
@@ -486,9 +488,10 @@ class RNNTextClassifier(BaseRNNClassifier):
         How the learning rate changes between epochs: ``"plateau"`` halves it
         when the loss has not fallen for some epochs in a row: with early
         stopping, the validation loss for ``n_iter_no_change - 1`` epochs (at
-        least one), so that the last epoch before stopping runs at the lower
-        rate; without, the training loss for two; ``"cosine"`` anneals it to
-        0 over ``max_epochs``; ``"constant"`` keeps it.
+        least one) without an improvement as early stopping counts one, so
+        that the last epoch before stopping runs at the lower rate; without,
+        the training loss for two; ``"cosine"`` anneals it to 0 over
+        ``max_epochs``; ``"constant"`` keeps it.
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
         stop when its loss has not improved for ``n_iter_no_change`` epochs,
@@ -591,8 +594,9 @@ class RNNTextClassifier(BaseRNNClassifier):
     n_epochs_ : int
         Number of epochs trained, over all warm-started fits.
     best_epoch_ : int or None
-        With early stopping, the epoch whose weights were kept (the one with
-        the lowest validation loss); None without early stopping.
+        With early stopping, the epoch whose weights were kept: the last one
+        whose validation loss improved, as ``early_stopping`` defines it;
+        None without early stopping.
     pretrained_coverage_ : float or None
         The share of the vocabulary that had a pretrained vector in
         ``embeddings``; None without word vectors.

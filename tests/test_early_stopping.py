@@ -5,10 +5,12 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from helpers import FAST, keyword_data
+from skorch.history import History
 
 from sklearn_rnn import RNNTextClassifier
-from sklearn_rnn._early_stopping import significantly_lower
+from sklearn_rnn._early_stopping import ValidLossScoring, significantly_lower
 
 
 def per_text_losses(clf, X, y):
@@ -89,3 +91,60 @@ def test_a_lower_loss_within_the_noise_is_no_improvement():
         stopped.predict_proba(validation[0]),
         references[best].predict_proba(validation[0]),
     )
+
+
+def test_the_plateau_schedule_counts_as_progress_what_early_stopping_does():
+    """The rate halves after every epoch early stopping does not count as an
+    improvement, including one whose loss fell within the noise, so that the
+    last epoch before stopping runs at the lower rate."""
+    X, y = keyword_data(120, seed=1)
+    flip = np.random.RandomState(1).rand(len(y)) < 0.3
+    y = np.where(flip, np.where(y == "pos", "neg", "pos"), y)
+    params = {**FAST, "lr": 0.005, "max_epochs": 15, "random_state": 0}
+    clf = RNNTextClassifier(**params, early_stopping=True, n_iter_no_change=2)
+    clf.fit(X, y, validation_data=keyword_data(60, seed=101))
+    improved = [row["valid_loss_best"] for row in clf.net_.history]
+    rates = [row["lr"] for row in clf.history_]
+    losses = [row["valid_loss"] for row in clf.history_]
+    for epoch in range(len(rates) - 1):
+        expected = rates[epoch] if improved[epoch] else rates[epoch] / 2
+        assert rates[epoch + 1] == pytest.approx(expected)
+    # an epoch with a lower loss than the best so far that was no progress
+    assert any(
+        not improved[epoch] and losses[epoch] < min(losses[:epoch])
+        for epoch in range(1, len(losses))
+    )
+    assert not improved[-1] and not improved[-2]
+    assert rates[-1] < rates[-2]
+
+
+class _EpochsOf:
+    """What ValidLossScoring reads of a net: its history and the epoch's
+    per-text validation losses."""
+
+    def __init__(self):
+        self.history = History()
+        self.valid_text_losses_ = []
+
+    def end_epoch(self, scoring, losses):
+        self.history.new_epoch()
+        self.history.new_batch()
+        self.history.record_batch("valid_loss", float(np.mean(losses)))
+        self.history.record_batch("valid_batch_size", len(losses))
+        self.valid_text_losses_ = [torch.tensor(losses)]
+        scoring.on_epoch_end(self)
+        return self.history[-1, "valid_loss_best"]
+
+
+def test_an_epoch_with_a_non_finite_validation_loss_is_never_the_best():
+    scoring = ValidLossScoring().initialize()
+    net = _EpochsOf()
+    scoring.on_train_begin(net)
+    assert not net.end_epoch(scoring, [np.inf, 0.9, 0.9])
+    # the first finite epoch is the best so far, and later ones compare to it
+    assert net.end_epoch(scoring, [0.9, 0.9, 0.9])
+    assert not net.end_epoch(scoring, [0.9, np.nan, 0.1])
+    assert net.end_epoch(scoring, [0.5, 0.5, 0.5])
+    # a new fit starts afresh
+    scoring.on_train_begin(net)
+    assert net.end_epoch(scoring, [0.7, 0.7, 0.7])
