@@ -11,6 +11,7 @@ import torch
 from helpers import FAST, keyword_data
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.semi_supervised import SelfTrainingClassifier
 
 from sklearn_rnn import (
     RNNClassifier,
@@ -281,6 +282,21 @@ def test_score_and_search_ignore_unlabeled_texts(keyword_texts, unlabeled_texts)
         search.fit(X_all, y_all)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_estimator_.classes_.tolist() == ["neg", "pos"]
+
+
+def test_self_training_on_token_ids(keyword_texts, unlabeled_texts):
+    """scikit-learn's SelfTrainingClassifier checks X as numbers and refuses
+    texts, but takes RNNClassifier on the ids of a vectorizer fitted on every
+    text, with -1 marking the unlabeled ones as it reads them."""
+    X, y = keyword_texts
+    ids = TextVectorizer().fit_transform(list(X) + list(unlabeled_texts))
+    codes = np.r_[(np.asarray(y) == "pos").astype(int), [-1] * len(unlabeled_texts)]
+    model = SelfTrainingClassifier(RNNClassifier(**FAST), max_iter=2)
+    model.fit(ids, codes)
+    assert model.classes_.tolist() == [0, 1]
+    # it labelled unlabeled texts itself, and trained on them
+    assert (model.labeled_iter_[len(X) :] > 0).any()
+    assert model.predict(ids[:5]).shape == (5,)
 
 
 def test_pretraining_settings_are_checked(keyword_texts):
