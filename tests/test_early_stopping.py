@@ -25,6 +25,17 @@ def standard_errors_gained(losses, best_losses):
     return gains.mean() / (gains.std(ddof=1) / math.sqrt(len(gains)))
 
 
+@pytest.fixture(scope="module")
+def noisy_labels():
+    """Texts of which about a third carry the wrong label, and clean
+    validation texts: a fit on them soon learns the noise, and its validation
+    loss dips within the noise along the way."""
+    X, y = keyword_data(120, seed=1)
+    flip = np.random.RandomState(1).rand(len(y)) < 0.3
+    y = np.where(flip, np.where(y == "pos", "neg", "pos"), y)
+    return X, y, keyword_data(60, seed=101)
+
+
 @pytest.mark.parametrize(
     ("losses", "expected"),
     [
@@ -43,7 +54,7 @@ def test_one_text_is_judged_by_its_own_change():
     assert not significantly_lower([0.4], [0.4])
 
 
-def test_a_lower_loss_within_the_noise_is_no_improvement():
+def test_a_lower_loss_within_the_noise_is_no_improvement(noisy_labels):
     """Trained on labels of which some are wrong, the validation loss of this
     fit falls by less than its noise at epochs 2 and 4: early stopping keeps
     epoch 3 and stops two epochs later, where plain "lowest loss" would keep
@@ -52,10 +63,7 @@ def test_a_lower_loss_within_the_noise_is_no_improvement():
     The reference models, trained for exactly k epochs, give each epoch's
     per-text losses; the same seed with a constant rate makes them the
     stopped fit's epochs."""
-    X, y = keyword_data(120, seed=1)
-    flip = np.random.RandomState(1).rand(len(y)) < 0.3
-    y = np.where(flip, np.where(y == "pos", "neg", "pos"), y)
-    validation = keyword_data(60, seed=101)
+    X, y, validation = noisy_labels
     params = {**FAST, "lr": 0.005, "lr_schedule": "constant", "random_state": 0}
     stopped = RNNTextClassifier(
         **{**params, "max_epochs": 15}, early_stopping=True, n_iter_no_change=2
@@ -93,16 +101,16 @@ def test_a_lower_loss_within_the_noise_is_no_improvement():
     )
 
 
-def test_the_plateau_schedule_counts_as_progress_what_early_stopping_does():
+def test_the_plateau_schedule_counts_as_progress_what_early_stopping_does(
+    noisy_labels,
+):
     """The rate halves after every epoch early stopping does not count as an
     improvement, including one whose loss fell within the noise, so that the
     last epoch before stopping runs at the lower rate."""
-    X, y = keyword_data(120, seed=1)
-    flip = np.random.RandomState(1).rand(len(y)) < 0.3
-    y = np.where(flip, np.where(y == "pos", "neg", "pos"), y)
+    X, y, validation = noisy_labels
     params = {**FAST, "lr": 0.005, "max_epochs": 15, "random_state": 0}
     clf = RNNTextClassifier(**params, early_stopping=True, n_iter_no_change=2)
-    clf.fit(X, y, validation_data=keyword_data(60, seed=101))
+    clf.fit(X, y, validation_data=validation)
     improved = [row["valid_loss_best"] for row in clf.net_.history]
     rates = [row["lr"] for row in clf.history_]
     losses = [row["valid_loss"] for row in clf.history_]
