@@ -15,7 +15,20 @@ Models, side by side on each setting:
 - ``pretrain``: the same with ``pretrain="lm"`` (``--pretrain-epochs``),
   fitted on the labelled and unlabeled texts;
 - ``tfidf_bigram_lr``: TF-IDF (1-2 grams, ``min_df=2``, sublinear tf) +
-  ``LogisticRegression`` on the labelled texts, the strong linear baseline.
+  ``LogisticRegression`` on the labelled texts, the strong linear baseline;
+- ``tfidf_self_training`` (not run by default): scikit-learn's
+  ``SelfTrainingClassifier`` (its defaults: probability 0.75, ten rounds)
+  around that logistic regression, on TF-IDF values learnt from the labelled
+  and unlabeled texts;
+- ``rnn_self_training`` (not run by default, and slow): the same around
+  ``RNNClassifier(random_state=seed)``, on the ids of a ``TextVectorizer``
+  fitted on the labelled and unlabeled texts, with ``--self-training-rounds``
+  rounds (3 by default), as the user guide shows;
+- ``text_self_training`` (not run by default, and slow): the same rounds
+  around ``RNNTextClassifier(random_state=seed)`` itself, written out as a
+  user would, since ``SelfTrainingClassifier`` refuses texts: each round
+  refits on the labelled texts and those the last model gave a probability
+  of at least 0.75.
 
 Every model is fitted in a fresh interpreter. Reported: test accuracy, fit
 seconds (pretraining and vectorizing included), epochs, and the
@@ -30,6 +43,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 from _common import (
     fmt,
     load_texts,
@@ -42,24 +56,106 @@ from _common import (
     set_threads,
     write_json,
 )
+from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.pipeline import make_pipeline
+from sklearn.semi_supervised import SelfTrainingClassifier
 
-from sklearn_rnn import RNNTextClassifier
+from sklearn_rnn import RNNClassifier, RNNTextClassifier, TextVectorizer
 
 MODELS = ("default", "pretrain", "tfidf_bigram_lr")
+SELF_TRAINING = ("tfidf_self_training", "rnn_self_training", "text_self_training")
+THRESHOLD = 0.75  # SelfTrainingClassifier's default
+# texts without a label: their words are read, as by pretraining
+READ_UNLABELED = ("pretrain", *SELF_TRAINING)
 QUICK_LABELLED = 200
 QUICK_UNLABELED = 400
 QUICK_TEST = 300
 
 
-def build_model(model, seed, pretrain_epochs, overrides):
+def tfidf_bigrams():
+    return TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+
+
+class SelfTrainingOnTexts:
+    """scikit-learn's self-training, which reads numbers, on texts: the
+    vectorizer learns from every text, then labels are coded with -1 for
+    the texts without one."""
+
+    def __init__(self, vectorizer, classifier, max_iter):
+        self.vectorizer = vectorizer
+        self.classifier = classifier
+        self.max_iter = max_iter
+
+    def fit(self, texts, labels):
+        self.vectorizer.fit(texts)
+        labelled = np.array([label is not None for label in labels])
+        self.classes_ = np.unique([label for label in labels if label is not None])
+        codes = np.full(len(labels), -1)
+        codes[labelled] = np.searchsorted(
+            self.classes_, np.asarray(labels, dtype=object)[labelled].astype(str)
+        )
+        self.model_ = SelfTrainingClassifier(self.classifier, max_iter=self.max_iter)
+        self.model_.fit(self.vectorizer.transform(texts), codes)
+        self.n_labelled_ = int((self.model_.labeled_iter_ > 0).sum())
+        return self
+
+    def predict(self, texts):
+        return self.classes_[self.model_.predict(self.vectorizer.transform(texts))]
+
+
+class SelfTrainingLoop:
+    """Self-training of an estimator that reads texts, round by round."""
+
+    def __init__(self, estimator, max_iter):
+        self.estimator = estimator
+        self.max_iter = max_iter
+
+    def fit(self, texts, labels):
+        train = [i for i, label in enumerate(labels) if label is not None]
+        pool = [i for i, label in enumerate(labels) if label is None]
+        given = {i: labels[i] for i in train}
+        for round_ in range(self.max_iter + 1):
+            self.model_ = clone(self.estimator).fit(
+                [texts[i] for i in train], [given[i] for i in train]
+            )
+            if round_ == self.max_iter or not pool:
+                break
+            proba = self.model_.predict_proba([texts[i] for i in pool])
+            confident = proba.max(axis=1) >= THRESHOLD
+            if not confident.any():
+                break
+            predicted = self.model_.classes_[proba.argmax(axis=1)]
+            for i, label in zip(
+                np.asarray(pool)[confident], predicted[confident], strict=True
+            ):
+                given[int(i)] = label
+                train.append(int(i))
+            pool = [i for i, keep in zip(pool, confident, strict=True) if not keep]
+        self.n_labelled_ = len(given) - sum(label is not None for label in labels)
+        self.n_epochs_ = self.model_.n_epochs_
+        return self
+
+    def predict(self, texts):
+        return self.model_.predict(texts)
+
+
+def build_model(model, seed, pretrain_epochs, rounds, overrides):
     if model == "tfidf_bigram_lr":
-        return make_pipeline(
-            TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-            LogisticRegression(max_iter=1000),
+        return make_pipeline(tfidf_bigrams(), LogisticRegression(max_iter=1000))
+    if model == "tfidf_self_training":
+        return SelfTrainingOnTexts(
+            tfidf_bigrams(), LogisticRegression(max_iter=1000), max_iter=10
+        )
+    if model == "text_self_training":
+        return SelfTrainingLoop(
+            RNNTextClassifier(random_state=seed, **overrides), rounds
+        )
+    if model == "rnn_self_training":
+        return SelfTrainingOnTexts(
+            TextVectorizer(), RNNClassifier(random_state=seed, **overrides), rounds
         )
     params = {"random_state": seed, **overrides}
     if model == "pretrain":
@@ -80,9 +176,13 @@ def fit_and_score(job):
         job["data_dir"], job["dataset"], "test", job["max_test"], job["seed"]
     )
     estimator = build_model(
-        job["model"], job["seed"], job["pretrain_epochs"], job["overrides"]
+        job["model"],
+        job["seed"],
+        job["pretrain_epochs"],
+        job["self_training_rounds"],
+        job["overrides"],
     )
-    if job["model"] == "pretrain":
+    if job["model"] in READ_UNLABELED:
         texts, labels = texts + extra, labels + [None] * len(extra)
     start = time.perf_counter()
     estimator.fit(texts, labels)
@@ -91,11 +191,12 @@ def fit_and_score(job):
         "setting": job["setting"],
         "model": job["model"],
         "n_labelled": labelled,
-        "n_unlabeled": len(extra) if job["model"] == "pretrain" else 0,
+        "n_unlabeled": len(extra) if job["model"] in READ_UNLABELED else 0,
         "accuracy": float(accuracy_score(test_labels, estimator.predict(test_texts))),
         "fit_seconds": seconds,
         "epochs": getattr(estimator, "n_epochs_", None),
         "pretrain_loss": getattr(estimator, "pretrain_loss_", None),
+        "self_labelled": getattr(estimator, "n_labelled_", None),
     }
 
 
@@ -118,7 +219,10 @@ def main():
     parser.add_argument("--sentence-sets", nargs="*", default=["mr", "subj"])
     parser.add_argument("--max-test", type=int, default=5000, help="test texts")
     parser.add_argument("--pretrain-epochs", type=int, default=1)
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--self-training-rounds", type=int, default=3)
+    parser.add_argument(
+        "--models", nargs="+", default=list(MODELS), choices=MODELS + SELF_TRAINING
+    )
     parser.add_argument("--jobs", type=int, default=1, help="models fitted at once")
     parser.add_argument(
         "--set",
@@ -145,6 +249,7 @@ def main():
             "threads": args.threads,
             "max_test": QUICK_TEST if args.quick else args.max_test,
             "pretrain_epochs": args.pretrain_epochs,
+            "self_training_rounds": args.self_training_rounds,
             "overrides": {**overrides, **({"max_epochs": 1} if args.quick else {})},
         }
         for name, dataset, n_labelled, n_unlabeled in settings(args)
@@ -165,6 +270,7 @@ def main():
             "LM loss per epoch": " ".join(
                 f"{loss:.2f}" for loss in result["pretrain_loss"] or []
             ),
+            "self-labelled": fmt(result["self_labelled"], 0),
         }
         for result in results
     ]
