@@ -30,6 +30,9 @@ import pandas as pd
 import sklearn
 import skorch
 import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 from skorch import NeuralNetClassifier
 from tabulate import tabulate
 from threadpoolctl import threadpool_limits
@@ -120,6 +123,15 @@ def set_threads(n_threads):
 
 
 # --- data -------------------------------------------------------------------
+
+
+def tfidf_bigram_lr():
+    """The strong linear baseline: TF-IDF of words and word pairs seen in at
+    least two texts, sublinear tf, and a logistic regression."""
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+        LogisticRegression(max_iter=1000),
+    )
 
 
 def load_texts(data_dir, dataset, split, limit=None, seed=0):

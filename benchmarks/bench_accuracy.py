@@ -54,6 +54,7 @@ from _common import (
     print_table,
     run_worker,
     set_threads,
+    tfidf_bigram_lr,
     write_json,
 )
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -101,10 +102,7 @@ def build_model(model, seed, overrides):
         return FastTextClassifier(seed)
     if model == "tfidf_lr":
         return make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))
-    return make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-        LogisticRegression(max_iter=1000),
-    )
+    return tfidf_bigram_lr()
 
 
 def fit_and_score(*, data_dir, dataset, model, seed, max_train, max_test, threads,

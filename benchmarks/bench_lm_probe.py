@@ -30,16 +30,21 @@ from _common import (
     print_header,
     print_table,
     set_threads,
+    tfidf_bigram_lr,
     write_json,
 )
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_rnn import RNNTextClassifier, TextVectorizer
-from sklearn_rnn.modules import RNNModule
+from sklearn_rnn.modules import (
+    RNNModule,
+    masked_max,
+    masked_mean,
+    real_token_mask,
+)
 from sklearn_rnn.pretraining import pretrain_language_model
 
 NETWORK_PARAMETERS = (
@@ -62,15 +67,13 @@ def pooled_states(module, ids, batch_size=256):
             batch = torch.as_tensor(ids[start : start + batch_size])
             lengths = (batch != 0).sum(dim=1).clamp(min=1)
             batch = batch[:, : int(lengths.max())]
-            real = torch.arange(batch.shape[1])[None, :] < lengths[:, None]
-            real = real.unsqueeze(2)
+            real = real_token_mask(lengths, batch.shape[1])
             parts = []
             for states in module.language_model_states(batch, lengths):
                 if states is None:
                     continue
                 # the backward states are in reversed order: real tokens first
-                parts.append((states * real).sum(dim=1) / lengths[:, None])
-                parts.append(states.masked_fill(~real, -torch.inf).amax(dim=1))
+                parts += [masked_mean(states, real), masked_max(states, real)]
             features.append(torch.cat(parts, dim=1).numpy())
     return np.concatenate(features)
 
@@ -123,10 +126,7 @@ def main():
         f"IMDB: {n_labelled:,} labelled and {len(unlabeled):,} unlabeled "
         f"reviews, {len(test_texts):,} test reviews, {max_len} tokens each.\n"
     )
-    tfidf = make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-        LogisticRegression(max_iter=1000),
-    ).fit(labelled, labels)
+    tfidf = tfidf_bigram_lr().fit(labelled, labels)
     rows = [
         {
             "features": "TF-IDF bigrams (reference)",

@@ -55,13 +55,11 @@ from _common import (
     print_table,
     run_worker,
     set_threads,
+    tfidf_bigram_lr,
     write_json,
 )
 from sklearn.base import clone
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
-from sklearn.pipeline import make_pipeline
 from sklearn.semi_supervised import SelfTrainingClassifier
 
 from sklearn_rnn import RNNClassifier, RNNTextClassifier, TextVectorizer
@@ -74,10 +72,6 @@ READ_UNLABELED = ("pretrain", *SELF_TRAINING)
 QUICK_LABELLED = 200
 QUICK_UNLABELED = 400
 QUICK_TEST = 300
-
-
-def tfidf_bigrams():
-    return TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
 
 
 class SelfTrainingOnTexts:
@@ -100,7 +94,7 @@ class SelfTrainingOnTexts:
         )
         self.model_ = SelfTrainingClassifier(self.classifier, max_iter=self.max_iter)
         self.model_.fit(self.vectorizer.transform(texts), codes)
-        self.n_labelled_ = int((self.model_.labeled_iter_ > 0).sum())
+        self.n_self_labelled_ = int((self.model_.labeled_iter_ > 0).sum())
         return self
 
     def predict(self, texts):
@@ -116,29 +110,25 @@ class SelfTrainingLoop:
         self.on_round = on_round
 
     def fit(self, texts, labels):
-        train = [i for i, label in enumerate(labels) if label is not None]
-        pool = [i for i, label in enumerate(labels) if label is None]
-        given = {i: labels[i] for i in train}
+        pairs = list(zip(texts, labels, strict=True))
+        train_texts = [text for text, label in pairs if label is not None]
+        train_labels = [label for _, label in pairs if label is not None]
+        pool = [text for text, label in pairs if label is None]
+        n_given = len(train_labels)
         for round_ in range(self.max_iter + 1):
-            self.model_ = clone(self.estimator).fit(
-                [texts[i] for i in train], [given[i] for i in train]
-            )
+            self.model_ = clone(self.estimator).fit(train_texts, train_labels)
             if self.on_round is not None:
                 self.on_round(self.model_)
             if round_ == self.max_iter or not pool:
                 break
-            proba = self.model_.predict_proba([texts[i] for i in pool])
-            confident = proba.max(axis=1) >= THRESHOLD
-            if not confident.any():
+            proba = self.model_.predict_proba(pool)
+            sure = proba.max(axis=1) >= THRESHOLD
+            if not sure.any():
                 break
-            predicted = self.model_.classes_[proba.argmax(axis=1)]
-            for i, label in zip(
-                np.asarray(pool)[confident], predicted[confident], strict=True
-            ):
-                given[int(i)] = label
-                train.append(int(i))
-            pool = [i for i, keep in zip(pool, confident, strict=True) if not keep]
-        self.n_labelled_ = len(given) - sum(label is not None for label in labels)
+            train_texts += [text for text, keep in zip(pool, sure, strict=True) if keep]
+            train_labels += self.model_.classes_[proba.argmax(axis=1)][sure].tolist()
+            pool = [text for text, keep in zip(pool, sure, strict=True) if not keep]
+        self.n_self_labelled_ = len(train_labels) - n_given
         self.n_epochs_ = self.model_.n_epochs_
         return self
 
@@ -148,11 +138,10 @@ class SelfTrainingLoop:
 
 def build_model(model, seed, pretrain_epochs, rounds, overrides):
     if model == "tfidf_bigram_lr":
-        return make_pipeline(tfidf_bigrams(), LogisticRegression(max_iter=1000))
+        return tfidf_bigram_lr()
     if model == "tfidf_self_training":
-        return SelfTrainingOnTexts(
-            tfidf_bigrams(), LogisticRegression(max_iter=1000), max_iter=10
-        )
+        vectorizer, classifier = (step for _, step in tfidf_bigram_lr().steps)
+        return SelfTrainingOnTexts(vectorizer, classifier, max_iter=10)
     if model == "text_self_training":
         return SelfTrainingLoop(
             RNNTextClassifier(random_state=seed, **overrides), rounds
@@ -209,7 +198,7 @@ def fit_and_score(job):
         "fit_seconds": seconds,
         "epochs": getattr(estimator, "n_epochs_", None),
         "pretrain_loss": getattr(estimator, "pretrain_loss_", None),
-        "self_labelled": getattr(estimator, "n_labelled_", None),
+        "self_labelled": getattr(estimator, "n_self_labelled_", None),
         "round_accuracy": [float(value) for value in round_accuracy],
     }
 
