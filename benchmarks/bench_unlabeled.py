@@ -16,6 +16,10 @@ Models, side by side on each setting:
   fitted on the labelled and unlabeled texts;
 - ``tfidf_bigram_lr``: TF-IDF (1-2 grams, ``min_df=2``, sublinear tf) +
   ``LogisticRegression`` on the labelled texts, the strong linear baseline;
+- ``self_training`` and ``pretrain_self_training`` (not run by default, and
+  slow): the defaults with ``self_training_rounds`` set to
+  ``--self-training-rounds`` (3 by default), without and with
+  ``pretrain="lm"``, fitted on the labelled and unlabeled texts;
 - ``tfidf_self_training`` (not run by default): scikit-learn's
   ``SelfTrainingClassifier`` (its defaults: probability 0.75, ten rounds)
   around that logistic regression, on TF-IDF values learnt from the labelled
@@ -65,7 +69,13 @@ from sklearn.semi_supervised import SelfTrainingClassifier
 from sklearn_rnn import RNNClassifier, RNNTextClassifier, TextVectorizer
 
 MODELS = ("default", "pretrain", "tfidf_bigram_lr")
-SELF_TRAINING = ("tfidf_self_training", "rnn_self_training", "text_self_training")
+SELF_TRAINING = (
+    "self_training",
+    "pretrain_self_training",
+    "tfidf_self_training",
+    "rnn_self_training",
+    "text_self_training",
+)
 THRESHOLD = 0.75  # SelfTrainingClassifier's default
 # texts without a label: their words are read, as by pretraining
 READ_UNLABELED = ("pretrain", *SELF_TRAINING)
@@ -151,8 +161,10 @@ def build_model(model, seed, pretrain_epochs, rounds, overrides):
             TextVectorizer(), RNNClassifier(random_state=seed, **overrides), rounds
         )
     params = {"random_state": seed, **overrides}
-    if model == "pretrain":
+    if model in ("pretrain", "pretrain_self_training"):
         params.update(pretrain="lm", pretrain_epochs=pretrain_epochs)
+    if model in ("self_training", "pretrain_self_training"):
+        params.update(self_training_rounds=rounds)
     return RNNTextClassifier(**params)
 
 
@@ -198,9 +210,17 @@ def fit_and_score(job):
         "fit_seconds": seconds,
         "epochs": getattr(estimator, "n_epochs_", None),
         "pretrain_loss": getattr(estimator, "pretrain_loss_", None),
-        "self_labelled": getattr(estimator, "n_self_labelled_", None),
+        "self_labelled": self_labelled(estimator),
         "round_accuracy": [float(value) for value in round_accuracy],
     }
+
+
+def self_labelled(estimator):
+    """How many texts a self-training model labelled itself, or None."""
+    per_round = getattr(estimator, "self_labelled_per_round_", None)
+    if per_round is not None:
+        return sum(per_round)
+    return getattr(estimator, "n_self_labelled_", None)
 
 
 def run_job(job):

@@ -78,6 +78,8 @@ class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         "warm_start": [BOOLEAN],
         "pretrain": [Options(*PRETRAINING), IsNone()],
         "pretrain_epochs": [Interval(Integral, 1, None)],
+        "self_training_rounds": [Interval(Integral, 0, None)],
+        "self_training_threshold": [Interval(Real, 0, 1, "left")],
     }
 
     def __init__(
@@ -113,6 +115,8 @@ class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         warm_start=False,
         pretrain=None,
         pretrain_epochs=1,
+        self_training_rounds=0,
+        self_training_threshold=0.75,
     ):
         self.embedding_dim = embedding_dim
         self.hidden_size = hidden_size
@@ -144,6 +148,8 @@ class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.pretrain = pretrain
         self.pretrain_epochs = pretrain_epochs
+        self.self_training_rounds = self_training_rounds
+        self.self_training_threshold = self_training_threshold
 
     def _train(self, fit, *args):
         """Run the trainer's ``fit`` method, then take its fitted state.

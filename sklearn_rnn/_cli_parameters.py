@@ -35,6 +35,8 @@ OPTION_GROUPS = {
         "clip_grad_norm",
         "pretrain",
         "pretrain_epochs",
+        "self_training_rounds",
+        "self_training_threshold",
     ),
     "network": (
         "cell",

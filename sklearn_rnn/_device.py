@@ -110,14 +110,30 @@ def seeded_generators(seed, device):
     fork), so the caller's random state is left exactly as it was. One fit at
     a time per process holds them.
     """
-    resolved = torch.device(device)
-    cuda_devices = []
-    if resolved.type == "cuda":
-        index = resolved.index
-        cuda_devices = [torch.cuda.current_device() if index is None else index]
-    with _GENERATORS_LOCK, torch.random.fork_rng(devices=cuda_devices):
-        torch.default_generator.manual_seed(seed)
-        for index in cuda_devices:
-            with torch.cuda.device(index):
-                torch.cuda.manual_seed(seed)
+    with _GENERATORS_LOCK, torch.random.fork_rng(devices=_cuda_devices(device)):
+        seed_generators(seed, device)
         yield
+
+
+def generators_kept(device):
+    """A context that leaves the generators a fit on ``device`` draws from
+    as it found them: what runs in it does not change the draws after."""
+    return torch.random.fork_rng(devices=_cuda_devices(device))
+
+
+def seed_generators(seed, device):
+    """Seed the generators a fit on ``device`` draws from, within
+    :func:`seeded_generators`: to start a stage of the fit afresh."""
+    torch.default_generator.manual_seed(seed)
+    for index in _cuda_devices(device):
+        with torch.cuda.device(index):
+            torch.cuda.manual_seed(seed)
+
+
+def _cuda_devices(device):
+    """The one CUDA device index of ``device``, in a list; none for others."""
+    resolved = torch.device(device)
+    if resolved.type != "cuda":
+        return []
+    index = resolved.index
+    return [torch.cuda.current_device() if index is None else index]

@@ -22,7 +22,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._device import check_precision, resolve_device, seeded_generators
+from ._device import (
+    check_precision,
+    generators_kept,
+    resolve_device,
+    seed_generators,
+    seeded_generators,
+)
 from ._distributed import (
     AcceleratedRNNNet,
     accelerate_device,
@@ -51,6 +57,7 @@ from ._net_builder import (
     training_callbacks,
 )
 from ._param_validation import python_scalar
+from ._self_training import SelfTrainingTexts, take_part
 from ._unlabeled import quiet_unlabeled_only_ids, split_unlabeled
 from ._warnings import warn_user
 from .batching import EncodedTexts
@@ -101,7 +108,9 @@ class TrainingRun:
     data (once encoded, token ids), labels and token counts; or None.
     ``unlabeled`` is the data of the samples ``y`` leaves unlabeled (once
     encoded, token ids), read by a new network's id space and pretraining;
-    or None. ``data``, ``y`` and ``sample_weight`` are the labelled samples'.
+    or None; ``unlabeled_counts``, their whole-text token counts when the
+    bag of words reads them. ``data``, ``y`` and ``sample_weight`` are the
+    labelled samples'.
     """
 
     data: object
@@ -117,6 +126,7 @@ class TrainingRun:
     make_embeddings: object = None
     validation: tuple | None = None
     unlabeled: object = None
+    unlabeled_counts: object = None
 
 
 def _given_embeddings(matrix, random_state):
@@ -199,6 +209,7 @@ class Trainer:
             chunk=chunk,
             continuing=continuing,
             pretrain=self.pretrain,
+            self_training_rounds=self.self_training_rounds,
         )
         if split is None:
             return None
@@ -236,6 +247,22 @@ class Trainer:
                 "pretrain without it (accelerate=False), then continue with "
                 "partial_fit or warm_start on one process."
             )
+        if self.self_training_rounds and self.accelerate:
+            raise ValueError(
+                f"self_training_rounds={self.self_training_rounds} does not run "
+                "under Accelerate yet: self-train without it (accelerate=False)."
+            )
+
+    def _self_trains(self, run):
+        """Whether this fit self-trains: one that builds a network from
+        labelled and unlabeled samples (``split_unlabeled`` warns when
+        ``self_training_rounds`` cannot be applied)."""
+        return bool(
+            self.self_training_rounds
+            and not run.chunk
+            and not run.continuing
+            and run.unlabeled is not None
+        )
 
     def _on_id_space(self, run):
         """``run`` with the ids as the network reads them, its number of ids,
@@ -375,21 +402,29 @@ class Trainer:
             coverage = getattr(self, "pretrained_coverage_", None)
         elif run.make_embeddings is not None:
             embeddings, coverage = run.make_embeddings(np.random.RandomState(seed))
+        self_training = self._self_trains(run)
         with seeded_generators(seed, run.device):
             if run.validation is None:
-                train, valid = self._split(
-                    run.data,
-                    run.counts,
-                    y_index,
-                    weights,
-                    len(run.classes),
-                    seed,
-                    early_stopping,
+                train_index, valid_index = self._split(
+                    y_index, len(run.classes), seed, early_stopping
                 )
+                valid = None
+                if valid_index is not None:
+                    valid = _part(run.data, y_index, weights, run.counts, valid_index)
             else:
-                train = EncodedTexts(run.data, y_index, weights, run.counts)
+                train_index = None
                 valid = self._given_validation(run)
-            net = self._train_net(run, train, valid, seed, early_stopping, embeddings)
+            train = _part(run.data, y_index, weights, run.counts, train_index)
+            net, start = self._train_net(
+                run, train, valid, seed, early_stopping, embeddings, self_training
+            )
+            if not run.continuing:
+                self.self_labelled_per_round_ = None
+            if self_training:
+                texts = SelfTrainingTexts.of(run, y_index, train_index)
+                net = self._self_train(
+                    net, run, texts, valid, seed, early_stopping, start
+                )
         self._take_result(net, run, early_stopping, coverage, other_attributes)
         return self
 
@@ -400,53 +435,132 @@ class Trainer:
             seed = (seed + len(self.history_)) % np.iinfo(np.int32).max
         return seed
 
-    def _train_net(self, run, train, valid, seed, early_stopping, embeddings):
-        """The net trained on ``train``: a copy of the fitted one, or a new one."""
+    def _train_net(
+        self, run, train, valid, seed, early_stopping, embeddings, self_training=False
+    ):
+        """The net trained on ``train``: a copy of the fitted one, or a new
+        one; and, with ``self_training``, the state a new one started
+        training from (after pretraining), for the later rounds."""
         if run.accelerator is not None:
             check_batches_for_processes(len(train), self.batch_size, run.accelerator)
-        callbacks = training_callbacks(
-            self.settings, early_stopping, schedule=not run.chunk
-        )
+        start = None
         if run.continuing:
+            callbacks = training_callbacks(
+                self.settings, early_stopping, schedule=not run.chunk
+            )
             net = self._train_continued(run, train, valid, callbacks, seed)
         else:
-            n_classes = len(run.classes)
-            check_network_fits(self.settings, run.n_tokens, n_classes, run.device)
-            net = build_net(
-                self.settings,
-                run.n_tokens,
-                n_classes,
-                run.device,
-                valid,
-                callbacks,
-                run.accelerator,
-                n_train=len(train),
+            check_network_fits(
+                self.settings, run.n_tokens, len(run.classes), run.device
             )
-            net.initialize()
-            share_shuffles(net, run.accelerator, seed)
-            # the module itself, whether or not Accelerate wrapped it
-            module = unwrapped(net.module_)
-            if embeddings is not None:
-                module.set_embeddings(embeddings)
-            if module.bag is not None:
-                frequency = train.document_frequency(run.n_tokens)
-                module.set_bag_idf(len(train), frequency)
+            unlabeled = None
             if run.unlabeled is not None:
-                quiet_unlabeled_only_ids(
-                    module,
-                    EncodedTexts(run.data, counts=run.counts),
-                    EncodedTexts(run.unlabeled),
-                    run.n_tokens,
-                    # nothing else gives or trains their embeddings
-                    zero_embeddings=run.make_embeddings is None
-                    and (self.pretrain is None or self.freeze_embeddings),
-                )
+                unlabeled = EncodedTexts(run.unlabeled, counts=run.unlabeled_counts)
+            net = self._new_net(
+                run,
+                train,
+                valid,
+                seed,
+                early_stopping,
+                labelled=EncodedTexts(run.data, counts=run.counts),
+                unlabeled=unlabeled,
+                embeddings=embeddings,
+            )
+            module = unwrapped(net.module_)
             self.pretrain_loss_ = None
             if self.pretrain is not None:
-                self.pretrain_loss_ = self._pretrain(module, run, seed)
+                # the classifier then trains on the batches and dropout a
+                # fit without pretraining draws
+                with generators_kept(run.device):
+                    self.pretrain_loss_ = self._pretrain(module, run, seed)
+            if self_training:
+                start = copy.deepcopy(module.state_dict())
             _train_detached(net, train, epochs=1 if run.chunk else None)
         if run.chunk:
             net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
+        return net, start
+
+    def _new_net(
+        self,
+        run,
+        train,
+        valid,
+        seed,
+        early_stopping,
+        labelled,
+        unlabeled,
+        embeddings=None,
+        state=None,
+    ):
+        """A new, initialized net to train on ``train``, starting from
+        ``embeddings`` or from a module ``state``; the ids that only the
+        ``unlabeled`` texts hold (not the ``labelled`` ones) are kept quiet."""
+        callbacks = training_callbacks(
+            self.settings, early_stopping, schedule=not run.chunk
+        )
+        net = build_net(
+            self.settings,
+            run.n_tokens,
+            len(run.classes),
+            run.device,
+            valid,
+            callbacks,
+            run.accelerator,
+            n_train=len(train),
+        )
+        net.initialize()
+        share_shuffles(net, run.accelerator, seed)
+        # the module itself, whether or not Accelerate wrapped it
+        module = unwrapped(net.module_)
+        if state is not None:
+            module.load_state_dict(state)
+        if embeddings is not None:
+            module.set_embeddings(embeddings)
+        if module.bag is not None:
+            module.set_bag_idf(len(train), train.document_frequency(run.n_tokens))
+        if unlabeled is not None:
+            quiet_unlabeled_only_ids(
+                module,
+                labelled,
+                unlabeled,
+                run.n_tokens,
+                # nothing else gives or trains their embeddings
+                zero_embeddings=run.make_embeddings is None
+                and (self.pretrain is None or self.freeze_embeddings),
+            )
+        return net
+
+    def _self_train(self, net, run, texts, valid, seed, early_stopping, start):
+        """Self-training's rounds after the first fit ``net``: label the
+        unlabeled texts it is sure of, train a new net from ``start`` on the
+        labelled ones, and so on; the last net."""
+        labelled_per_round = []
+        for round_ in range(1, self.self_training_rounds + 1):
+            if getattr(net, "interrupted_", False) or not texts.n_unlabeled:
+                break
+            logits = net.logits_ids(texts.unlabeled_ids, texts.unlabeled_counts)
+            proba = torch.from_numpy(logits).softmax(dim=1).numpy()
+            n_sure = texts.label_sure(proba, self.self_training_threshold)
+            labelled_per_round.append(n_sure)
+            if self.verbose:
+                print(_describe_round(round_, n_sure, texts, self.settings), flush=True)
+            if not n_sure:
+                break
+            train = texts.training_set(run.classes, self.class_weight)
+            # draws as a new fit with this random_state would
+            seed_generators(seed, run.device)
+            net = self._new_net(
+                run,
+                train,
+                valid,
+                seed,
+                early_stopping,
+                labelled=texts.labelled_texts(),
+                unlabeled=texts.unlabeled_texts(),
+                state=start,
+            )
+            _train_detached(net, train, epochs=None)
+        self.self_labelled_per_round_ = labelled_per_round
         return net
 
     def _pretrain(self, module, run, seed):
@@ -607,9 +721,12 @@ class Trainer:
             f"texts, {n_valid:,} held out for validation."
         )
 
-    def _split(self, ids, counts, y_index, weights, n_classes, seed, early_stopping):
+    def _split(self, y_index, n_classes, seed, early_stopping):
+        """The positions of the training samples and of the validation ones:
+        a stratified split; (None, None), all training, without early
+        stopping."""
         if not early_stopping:
-            return EncodedTexts(ids, y_index, weights, counts), None
+            return None, None
         n_valid = self._n_validation(len(y_index))
         if n_valid < n_classes or len(y_index) - n_valid < n_classes:
             raise ValueError(
@@ -621,7 +738,7 @@ class Trainer:
                 "or early_stopping=False."
             )
         try:
-            train_index, valid_index = train_test_split(
+            return train_test_split(
                 np.arange(len(y_index)),
                 test_size=n_valid,
                 stratify=y_index,
@@ -632,15 +749,6 @@ class Trainer:
                 "early_stopping could not make a stratified validation split "
                 f"(validation_fraction={self.validation_fraction}): {error}"
             ) from None
-        return tuple(
-            EncodedTexts(
-                ids[index],
-                y_index[index],
-                None if weights is None else weights[index],
-                None if counts is None else counts[index],
-            )
-            for index in (train_index, valid_index)
-        )
 
 
 class TextTrainer(Trainer):
@@ -674,12 +782,12 @@ class TextTrainer(Trainer):
         ids, counts = encode(
             vectorizer, texts, fit=not continuing, counts=self.bag_of_words
         )
-        unlabeled_ids = None
+        unlabeled_ids = unlabeled_counts = None
         if run.unlabeled is not None:
             n_labelled = len(run.data)
             unlabeled_ids, ids = ids[n_labelled:], ids[:n_labelled]
             if counts is not None:
-                counts = counts[:n_labelled]
+                unlabeled_counts, counts = counts[n_labelled:], counts[:n_labelled]
         if continuing:
             n_tokens = self.n_tokens_
         else:
@@ -703,6 +811,7 @@ class TextTrainer(Trainer):
             make_embeddings=make_embeddings,
             validation=validation,
             unlabeled=unlabeled_ids,
+            unlabeled_counts=unlabeled_counts,
         )
         return self.train(run, other_attributes=[("vectorizer_", vectorizer)])
 
@@ -777,6 +886,29 @@ class TextTrainer(Trainer):
                 "token_pattern).",
             )
         return matrix, float(found.mean())
+
+
+def _part(ids, y_index, weights, counts, index):
+    """The samples at ``index`` (all of them, uncopied, for None), as the
+    net reads them."""
+    return EncodedTexts(
+        *(take_part(values, index) for values in (ids, y_index, weights, counts))
+    )
+
+
+def _describe_round(round_, n_sure, texts, settings):
+    """One line saying what a round of self-training labelled."""
+    threshold = settings["self_training_threshold"]
+    if not n_sure:
+        return (
+            f"Self-training round {round_}: no unlabeled text reaches "
+            f"probability {threshold}; the last network is kept."
+        )
+    return (
+        f"Self-training round {round_}: {n_sure:,} more texts labelled "
+        f"(probability >= {threshold}), {texts.n_unlabeled:,} left; training "
+        f"a new network on {len(texts.y_index):,} texts."
+    )
 
 
 def text_inputs(vectorizer, net, texts):

@@ -21,20 +21,34 @@ from ._warnings import warn_user
 from .text import UNKNOWN_ID
 
 
-def split_unlabeled(data, y, sample_weight, *, chunk, continuing, pretrain):
+def split_unlabeled(
+    data, y, sample_weight, *, chunk, continuing, pretrain, self_training_rounds=0
+):
     """The labelled samples' data, labels and weights, and the unlabeled
     samples' data.
 
+    ``pretrain`` and ``self_training_rounds`` say what a fit learns from
+    unlabeled samples; a warning says when it learns nothing from them, and
+    when self-training is asked for and will not run. Self-training runs in
+    a fit that builds a network: neither in ``partial_fit`` (``chunk``) nor
+    in a fit that continues a fitted network (``continuing``).
+
     The unlabeled data is None when there are none, or when the fit
-    continues a fitted network (``continuing``), which skips them with a
-    warning. Returns None for a ``partial_fit`` call (``chunk``) on a fitted
-    network whose samples are all unlabeled: there is nothing to train.
+    continues a fitted network, which skips them with a warning. Returns
+    None for a ``partial_fit`` call on a fitted network whose samples are
+    all unlabeled: there is nothing to train.
     """
     missing = unlabeled_positions(y, len(data))
     if not missing.size:
         _warn_if_missing_became_text(y)
-        if pretrain is not None:
+        if pretrain is not None or self_training_rounds:
             _warn_if_minus_one_is_meant_unlabeled(y)
+        if self_training_rounds and not chunk:
+            warn_user(
+                f"self_training_rounds={self_training_rounds} has no unlabeled "
+                "samples to label: mark them with a missing label (None, NaN "
+                "or pd.NA) in y. This fit trains on the labelled samples only.",
+            )
         return data, y, sample_weight, None
     if missing.size == len(data):
         if chunk and continuing:
@@ -50,21 +64,31 @@ def split_unlabeled(data, y, sample_weight, *, chunk, continuing, pretrain):
             "a classifier needs labelled samples of at least 2 classes."
         )
     unlabeled = take_samples(data, missing)
+    unread = (
+        f"y leaves {missing.size} of {len(data)} samples unlabeled (None, NaN or pd.NA)"
+    )
     if continuing:
         warn_user(
-            f"y leaves {missing.size} of {len(data)} samples unlabeled (None, "
-            "NaN or pd.NA); this fit continues a fitted network, which "
-            "trains on labelled samples only, and skips them. Unlabeled "
-            "samples are read when a network is built: by fit without "
-            "warm_start, or the first partial_fit.",
+            f"{unread}; this fit continues a fitted network, which trains on "
+            "labelled samples only"
+            + (", without self-training," if self_training_rounds else "")
+            + " and skips them. Unlabeled samples are read when a network is "
+            "built: by fit without warm_start, or the first partial_fit.",
         )
         unlabeled = None
-    elif pretrain is None:
+    elif chunk and self_training_rounds:
+        read_by = " and pretraining" if pretrain is not None else ""
         warn_user(
-            f"y leaves {missing.size} of {len(data)} samples unlabeled (None, "
-            "NaN or pd.NA); with pretrain=None they only add their tokens to "
-            "the id space, which the network never learns from. Set "
-            "pretrain='lm' to pretrain the network on them.",
+            f"{unread}; partial_fit does not self-train "
+            f"(self_training_rounds={self_training_rounds} is used by fit), "
+            f"so they only add to the id space{read_by}.",
+        )
+    elif pretrain is None and not self_training_rounds:
+        warn_user(
+            f"{unread}; with pretrain=None they only add their tokens to the "
+            "id space, which the network never learns from. Set "
+            "pretrain='lm' to pretrain the network on them, or "
+            "self_training_rounds to label the surest ones.",
         )
     return (*labelled_part(data, y, sample_weight, missing), unlabeled)
 
@@ -107,7 +131,8 @@ def _warn_if_minus_one_is_meant_unlabeled(y):
         warn_user(
             "y holds the label -1, which is a class here, not scikit-learn's "
             "mark of an unlabeled sample: mark unlabeled texts with None "
-            "(or NaN) for pretrain to read them without their labels.",
+            "(or NaN) for pretrain and self-training to read them without "
+            "their labels.",
         )
 
 

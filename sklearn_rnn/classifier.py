@@ -173,6 +173,26 @@ class RNNClassifier(BaseRNNClassifier):
         texts. Not with ``accelerate=True``. See :ref:`unlabeled_texts`.
     pretrain_epochs : int, default=1
         Passes of the language model over the texts, with ``pretrain``.
+    self_training_rounds : int, default=0
+        Rounds of self-training on the texts ``y`` leaves unlabeled, after
+        the first training: the network predicts them, each one whose most
+        probable class has probability ``self_training_threshold`` or more
+        takes that class as its label for every later round, and a new
+        network is trained on the labelled and self-labelled texts from the
+        same starting weights (the pretrained ones, with ``pretrain``).
+        Rounds stop early when no unlabeled text is left or none is sure.
+        A self-labelled text weighs the labelled training texts' mean
+        ``sample_weight``, times ``class_weight`` of its label. Early
+        stopping's validation texts are labelled ones only, held out once
+        for all rounds. Each round is a whole training, on up to all the
+        texts: expect the fit to take many times as long. Applied by
+        ``fit`` when it builds a network; ``partial_fit`` and a continued
+        ``warm_start`` fit train on labelled texts only (and warn). Not with
+        ``accelerate=True``. See :ref:`self_training`.
+    self_training_threshold : float in [0, 1), default=0.75
+        The probability of its predicted class an unlabeled text needs to
+        be self-labelled, with ``self_training_rounds`` (as scikit-learn's
+        ``SelfTrainingClassifier`` reads its ``threshold``).
 
     Attributes
     ----------
@@ -202,6 +222,10 @@ class RNNClassifier(BaseRNNClassifier):
     pretrain_loss_ : list of float or None
         With ``pretrain``, the language model's mean loss in each
         pretraining epoch, in nats per predicted token; None without.
+    self_labelled_per_round_ : list of int or None
+        With ``self_training_rounds``, how many unlabeled texts each round
+        labelled; None without. ``history_``, ``n_epochs_`` and
+        ``best_epoch_`` then describe the last round's training.
 
     See Also
     --------
@@ -264,7 +288,9 @@ class RNNClassifier(BaseRNNClassifier):
         that holds its largest id. Each call trains one epoch at the current
         learning rate and adds one row to ``history_``; ``max_epochs``,
         ``early_stopping``, ``validation_fraction``, ``n_iter_no_change``,
-        ``lr_schedule`` and ``warm_start`` are not used. A model fitted with
+        ``lr_schedule``, ``warm_start`` and self-training are not used
+        (unlabeled samples in the first call add to the id space and
+        pretraining only). A model fitted with
         :meth:`fit` is trained further.
 
         Parameters
@@ -573,6 +599,26 @@ class RNNTextClassifier(BaseRNNClassifier):
         texts. Not with ``accelerate=True``. See :ref:`unlabeled_texts`.
     pretrain_epochs : int, default=1
         Passes of the language model over the texts, with ``pretrain``.
+    self_training_rounds : int, default=0
+        Rounds of self-training on the texts ``y`` leaves unlabeled, after
+        the first training: the network predicts them, each one whose most
+        probable class has probability ``self_training_threshold`` or more
+        takes that class as its label for every later round, and a new
+        network is trained on the labelled and self-labelled texts from the
+        same starting weights (the pretrained ones, with ``pretrain``).
+        Rounds stop early when no unlabeled text is left or none is sure.
+        A self-labelled text weighs the labelled training texts' mean
+        ``sample_weight``, times ``class_weight`` of its label. Early
+        stopping's validation texts are labelled ones only, held out once
+        for all rounds. Each round is a whole training, on up to all the
+        texts: expect the fit to take many times as long. Applied by
+        ``fit`` when it builds a network; ``partial_fit`` and a continued
+        ``warm_start`` fit train on labelled texts only (and warn). Not with
+        ``accelerate=True``. See :ref:`self_training`.
+    self_training_threshold : float in [0, 1), default=0.75
+        The probability of its predicted class an unlabeled text needs to
+        be self-labelled, with ``self_training_rounds`` (as scikit-learn's
+        ``SelfTrainingClassifier`` reads its ``threshold``).
 
     Attributes
     ----------
@@ -603,6 +649,10 @@ class RNNTextClassifier(BaseRNNClassifier):
     pretrain_loss_ : list of float or None
         With ``pretrain``, the language model's mean loss in each
         pretraining epoch, in nats per predicted token; None without.
+    self_labelled_per_round_ : list of int or None
+        With ``self_training_rounds``, how many unlabeled texts each round
+        labelled; None without. ``history_``, ``n_epochs_`` and
+        ``best_epoch_`` then describe the last round's training.
 
     See Also
     --------
@@ -674,6 +724,8 @@ class RNNTextClassifier(BaseRNNClassifier):
         warm_start=False,
         pretrain=None,
         pretrain_epochs=1,
+        self_training_rounds=0,
+        self_training_threshold=0.75,
     ):
         super().__init__(
             embedding_dim=embedding_dim,
@@ -706,6 +758,8 @@ class RNNTextClassifier(BaseRNNClassifier):
             warm_start=warm_start,
             pretrain=pretrain,
             pretrain_epochs=pretrain_epochs,
+            self_training_rounds=self_training_rounds,
+            self_training_threshold=self_training_threshold,
         )
         self.max_features = max_features
         self.min_df = min_df
@@ -770,8 +824,10 @@ class RNNTextClassifier(BaseRNNClassifier):
         rate and adds one row to ``history_``. Early stopping and
         ``lr_schedule`` need whole epochs over all the data, so they are not
         applied; ``max_epochs``, ``early_stopping``, ``validation_fraction``,
-        ``n_iter_no_change``, ``lr_schedule`` and ``warm_start`` are not
-        used. A model fitted with :meth:`fit` is trained further.
+        ``n_iter_no_change``, ``lr_schedule``, ``warm_start`` and
+        self-training are not used (unlabeled texts in the first call add
+        to the vocabulary and pretraining only). A model fitted with
+        :meth:`fit` is trained further.
 
         Parameters
         ----------

@@ -240,7 +240,9 @@ def _add_train_parser(commands):
         help=(
             "texts without labels, read from the text column of FILE with the "
             "same options as DATA: with --pretrain lm the network learns to "
-            "read from them before it trains on the labels"
+            "read from them before it trains on the labels; with "
+            "--self-training-rounds it labels the ones it is surest of and "
+            "trains again"
         ),
     )
     output = train.add_argument_group("output")
@@ -533,10 +535,10 @@ def run_train(args):
     if args.validation_data is not None:
         inputs["the validation data file"] = args.validation_data
     if args.unlabeled is not None:
-        if estimator.pretrain is None:
+        if estimator.pretrain is None and not estimator.self_training_rounds:
             raise CommandError(
-                "--unlabeled texts are learnt from only with --pretrain lm; "
-                "add it, or leave the file out"
+                "--unlabeled texts are learnt from only with --pretrain lm or "
+                "--self-training-rounds; add one, or leave the file out"
             )
         inputs["the unlabeled texts file"] = args.unlabeled
     if isinstance(estimator.embeddings, str):

@@ -66,7 +66,7 @@ LABEL_TYPES = {
 ENVELOPE = ("library_version", "torch_version", "sklearn_version", "kind")
 FITTED = ("classes", "n_tokens", "history", "best_epoch", "pretrained_coverage")
 # Fitted fields that files written before them lack.
-OPTIONAL_FITTED = ("pretrain_loss",)
+OPTIONAL_FITTED = ("pretrain_loss", "self_labelled_per_round")
 
 
 def save_model(model, path):
@@ -219,6 +219,9 @@ def _describe_estimator(estimator):
             "best_epoch": estimator.best_epoch_,
             "pretrained_coverage": estimator.pretrained_coverage_,
             "pretrain_loss": _plain(getattr(estimator, "pretrain_loss_", None)),
+            "self_labelled_per_round": _plain(
+                getattr(estimator, "self_labelled_per_round_", None)
+            ),
         },
     }
 
@@ -493,9 +496,15 @@ def _read_fitted(estimator, fitted, estimator_where, more=()):
         where_loss = f"{where}.pretrain_loss"
         for i, loss in enumerate(json_array(pretrain_loss, where_loss)):
             json_number(loss, f"{where_loss}[{i}]", 0)
+    self_labelled = fitted.get("self_labelled_per_round")
+    if self_labelled is not None:
+        where_counts = f"{where}.self_labelled_per_round"
+        for i, count in enumerate(json_array(self_labelled, where_counts)):
+            json_int(count, f"{where_counts}[{i}]", 0)
     _check_class_weight_labels(estimator.class_weight, classes, estimator_where)
     return {
         "pretrain_loss": pretrain_loss,
+        "self_labelled_per_round": self_labelled,
         "classes": classes,
         "n_tokens": json_int(fitted["n_tokens"], f"{where}.n_tokens", FIRST_TOKEN_ID),
         "history": history,
@@ -701,7 +710,11 @@ def _restore_network(estimator, network, tensors, device, has_idf):
         network["best_epoch"],
         network["pretrained_coverage"],
     )
-    vars(estimator).update(fitted, pretrain_loss_=network["pretrain_loss"])
+    vars(estimator).update(
+        fitted,
+        pretrain_loss_=network["pretrain_loss"],
+        self_labelled_per_round_=network["self_labelled_per_round"],
+    )
 
 
 def _settings(estimator):

@@ -559,6 +559,22 @@ def test_train_pretrains_on_a_file_of_unlabeled_texts(tmp_path, capsys):
     assert "rare" in fitted.vectorizer_.vocabulary_
 
 
+def test_train_self_trains_on_a_file_of_unlabeled_texts(tmp_path, capsys):
+    texts, labels = texts_and_labels()
+    data = write_data(tmp_path / "train.csv", texts[:30], labels[:30])
+    extra, _ = texts_and_labels(50, seed=9)
+    unlabeled = write_data(tmp_path / "more.csv", extra)
+    model = tmp_path / "m.safetensors"
+    code, out, err = run(
+        capsys, "train", data, "--unlabeled", unlabeled,
+        "--self-training-rounds", "1", "--self-training-threshold", "0",
+        *TINY, "-o", model,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Self-training round 1: 50 more texts labelled" in out
+    assert load_model(model).self_labelled_per_round_ == [50]
+
+
 def test_unlabeled_texts_without_pretraining_are_refused(tmp_path, capsys):
     texts, labels = texts_and_labels()
     data = write_data(tmp_path / "train.csv", texts, labels)

@@ -303,6 +303,8 @@ def test_tampered_weights_are_refused(saved, tamper):
         lambda d: d["estimator"]["fitted"]["classes"].update({"dtype": "|O"}),
         lambda d: d["estimator"]["fitted"]["classes"].update({"values": ["a"]}),
         lambda d: d.update({"kind": "exec"}),
+        lambda d: d["estimator"]["fitted"].update({"self_labelled_per_round": [-1]}),
+        lambda d: d["estimator"]["fitted"].update({"self_labelled_per_round": 3}),
     ],
     ids=[
         "class",
@@ -313,6 +315,8 @@ def test_tampered_weights_are_refused(saved, tamper):
         "object-labels",
         "one-class",
         "kind",
+        "negative-self-labelled",
+        "self-labelled-not-a-list",
     ],
 )
 def test_a_tampered_description_is_refused(saved, edit):
@@ -337,6 +341,31 @@ def test_a_file_from_before_bag_of_words_existed_loads_without_it(data, tmp_path
     loaded = load_model(path)
     assert loaded.bag_of_words is False
     np.testing.assert_array_equal(loaded.predict_proba(X), without_bag.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "field, params",
+    [
+        ("pretrain_loss", ("pretrain", "pretrain_epochs")),
+        (
+            "self_labelled_per_round",
+            ("self_training_rounds", "self_training_threshold"),
+        ),
+    ],
+)
+def test_a_file_from_before_unlabeled_texts_were_read_loads(
+    data, fitted, saved, field, params
+):
+    def edit(described):
+        described["estimator"]["fitted"].pop(field)
+        for name in params:
+            described["estimator"]["params"].pop(name)
+
+    edit_description(saved, edit)
+    X, _ = data
+    loaded = load_model(saved)
+    assert getattr(loaded, f"{field}_") is None
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
 
 
 def test_bag_weights_without_the_parameter_are_refused(saved):

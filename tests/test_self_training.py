@@ -1,0 +1,222 @@
+"""Self-training: after the first training, the unlabeled texts the network
+is sure of take the label it predicts, and a new network trains on them too."""
+
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from helpers import FAST, keyword_data
+from sklearn.model_selection import GridSearchCV, KFold
+
+from sklearn_rnn import (
+    RNNClassifier,
+    RNNTextClassifier,
+    TextVectorizer,
+    load_model,
+    save_model,
+)
+from sklearn_rnn._self_training import SelfTrainingTexts
+
+# without dropout, training is a function of the starting weights and the
+# batch order alone, so two ways to the same training set compare exactly
+EXACT = {**FAST, "max_epochs": 6, "dropout": 0.0, "embedding_dropout": 0.0}
+
+
+def without_time(history):
+    return [{k: v for k, v in row.items() if k != "dur"} for row in history]
+
+
+@pytest.fixture(scope="module")
+def labelled_and_unlabeled():
+    """40 labelled texts and 160 unlabeled ones of the same words, with the
+    unlabeled ones' true labels."""
+    texts, labels = keyword_data(200, seed=4)
+    vocabulary = set(" ".join(texts[:40]).split())
+    assert vocabulary >= set(" ".join(texts[40:]).split())
+    return texts, labels[:40].tolist() + [None] * 160, labels[40:]
+
+
+@pytest.mark.parametrize("pretrain", [None, "lm"])
+def test_a_round_trains_anew_on_the_labels_it_gave(labelled_and_unlabeled, pretrain):
+    """One round with every text sure is the first network's predictions
+    taken as labels, and a new network trained on them from the same start:
+    what fitting on those labels gives."""
+    X, y, _ = labelled_and_unlabeled
+    settings = {**EXACT, "pretrain": pretrain}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # unlabeled, unused
+        first = RNNTextClassifier(**settings).fit(X, y)
+    given = first.predict(X[40:]).tolist()
+    self_trained = RNNTextClassifier(
+        **settings, self_training_rounds=1, self_training_threshold=0.0
+    ).fit(X, y)
+    refitted = RNNTextClassifier(**settings).fit(X, y[:40] + given)
+    assert self_trained.self_labelled_per_round_ == [160]
+    np.testing.assert_array_equal(
+        self_trained.predict_proba(X), refitted.predict_proba(X)
+    )
+    assert without_time(self_trained.history_) == without_time(refitted.history_)
+    if pretrain:
+        assert self_trained.pretrain_loss_ == first.pretrain_loss_
+
+
+def test_rounds_label_the_sure_texts_and_stop_when_none_is(labelled_and_unlabeled):
+    X, y, truth = labelled_and_unlabeled
+    clf = RNNTextClassifier(**{**FAST, "max_epochs": 20}, self_training_rounds=3).fit(
+        X, y
+    )
+    counts = clf.self_labelled_per_round_
+    assert 1 <= len(counts) <= 3
+    assert counts[0] > 0 and sum(counts) <= 160
+    # it stops early only when nothing is left or nothing is sure
+    assert len(counts) == 3 or sum(counts) == 160 or counts[-1] == 0
+    # the keyword task is learnt (chance is 0.5), self-labelled texts and all
+    assert clf.score(X[40:], truth) > 0.75
+
+
+def test_nothing_sure_keeps_the_first_network(labelled_and_unlabeled):
+    X, y, _ = labelled_and_unlabeled
+    settings = {**FAST, "max_epochs": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        first = RNNTextClassifier(**settings).fit(X, y)
+    # after one epoch no text is anywhere near certain
+    assert first.predict_proba(X[40:]).max() < 0.999
+    clf = RNNTextClassifier(
+        **settings, self_training_rounds=2, self_training_threshold=0.999
+    ).fit(X, y)
+    assert clf.self_labelled_per_round_ == [0]
+    np.testing.assert_array_equal(clf.predict_proba(X), first.predict_proba(X))
+
+
+def test_validation_texts_are_labelled_ones_held_out_once(labelled_and_unlabeled):
+    X, y, _ = labelled_and_unlabeled
+    clf = RNNTextClassifier(
+        **EXACT,
+        early_stopping=True,
+        validation_fraction=0.25,
+        self_training_rounds=1,
+        self_training_threshold=0.0,
+    ).fit(X, y)
+    assert clf.self_labelled_per_round_ == [160]
+    # the last round trained on 30 given and 160 self-labelled texts and
+    # was judged on the other 10 given ones
+    for epoch in clf.net_.history:
+        batches = epoch["batches"]
+        assert sum(b.get("train_batch_size", 0) for b in batches) == 190
+        assert sum(b.get("valid_batch_size", 0) for b in batches) == 10
+
+
+def test_self_labelled_texts_weigh_the_mean_given_weight():
+    ids = np.array([[2, 3], [3, 0], [4, 5], [5, 0], [2, 0]])
+    counts = sp.csr_matrix(np.eye(5, 6))
+    texts = SelfTrainingTexts(
+        ids[:2], np.array([0, 1]), np.array([1.0, 3.0]), counts[:2], ids[2:], counts[2:]
+    )
+    proba = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])
+    assert texts.label_sure(proba, 0.75) == 2
+    np.testing.assert_array_equal(texts.ids, ids[[0, 1, 2, 4]])
+    np.testing.assert_array_equal(texts.y_index, [0, 1, 0, 1])
+    np.testing.assert_array_equal(texts.sample_weight, [1.0, 3.0, 2.0, 2.0])
+    np.testing.assert_array_equal(
+        texts.counts.toarray(), counts[[0, 1, 2, 4]].toarray()
+    )
+    np.testing.assert_array_equal(texts.unlabeled_ids, ids[[3]])
+    np.testing.assert_array_equal(
+        texts.unlabeled_counts.toarray(), counts[[3]].toarray()
+    )
+    # a later round's weights stay relative to the given ones
+    assert texts.label_sure(np.array([[0.1, 0.9]]), 0.75) == 1
+    np.testing.assert_array_equal(texts.sample_weight, [1.0, 3.0, 2.0, 2.0, 2.0])
+    assert texts.n_unlabeled == 0 and texts.unlabeled_texts() is None
+    train = texts.training_set(np.array(["a", "b"]), {"a": 1.0, "b": 2.0})
+    # class weight times sample weight, scaled to mean 1
+    np.testing.assert_allclose(
+        train.sample_weight.numpy(), np.array([1, 6, 2, 4, 4]) / 3.4, rtol=1e-6
+    )
+
+
+def test_weights_and_class_weights_take_self_labelled_texts(labelled_and_unlabeled):
+    X, y, _ = labelled_and_unlabeled
+    clf = RNNTextClassifier(
+        **FAST,
+        self_training_rounds=1,
+        self_training_threshold=0.0,
+        class_weight="balanced",
+    ).fit(X, y, sample_weight=np.linspace(0.5, 2, 200))
+    assert clf.self_labelled_per_round_ == [160]
+
+
+def test_self_training_on_token_ids(labelled_and_unlabeled):
+    X, y, truth = labelled_and_unlabeled
+    ids = TextVectorizer().fit_transform(X)
+    clf = RNNClassifier(**{**FAST, "max_epochs": 20}, self_training_rounds=2).fit(
+        ids, np.array(y, dtype=object)
+    )
+    assert clf.self_labelled_per_round_[0] > 0
+    assert clf.score(ids[40:], truth) > 0.75
+
+
+def test_where_self_training_does_not_run_it_says_so(labelled_and_unlabeled):
+    X, y, _ = labelled_and_unlabeled
+    settings = {**FAST, "self_training_rounds": 2}
+    with pytest.warns(UserWarning, match="has no unlabeled samples to label"):
+        clf = RNNTextClassifier(**settings).fit(X[:40], y[:40])
+    assert clf.self_labelled_per_round_ is None
+    with pytest.warns(UserWarning, match="partial_fit does not self-train"):
+        streamed = RNNTextClassifier(**settings).partial_fit(
+            X, y, classes=["neg", "pos"]
+        )
+    assert streamed.self_labelled_per_round_ is None
+    continued = RNNTextClassifier(**settings, warm_start=True).fit(X, y)
+    counts = continued.self_labelled_per_round_
+    with pytest.warns(UserWarning, match="without self-training, and skips them"):
+        continued.fit(X, y)
+    assert continued.self_labelled_per_round_ == counts  # the network's story
+    # self-training reads unlabeled texts, so it does not warn that they
+    # would be unused
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        RNNTextClassifier(**settings).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"self_training_rounds": -1}, "self_training_rounds"),
+        ({"self_training_rounds": 1.5}, "self_training_rounds"),
+        ({"self_training_threshold": 1.0}, "self_training_threshold"),
+        ({"self_training_threshold": "high"}, "self_training_threshold"),
+        ({"self_training_rounds": 1, "accelerate": True}, "under Accelerate"),
+    ],
+)
+def test_self_training_settings_are_checked(labelled_and_unlabeled, params, message):
+    X, y, _ = labelled_and_unlabeled
+    with pytest.raises(ValueError, match=message):
+        RNNTextClassifier(**FAST, **params).fit(X, y)
+
+
+def test_self_trained_models_persist_and_search(labelled_and_unlabeled, tmp_path):
+    X, y, truth = labelled_and_unlabeled
+    clf = RNNTextClassifier(**FAST, self_training_rounds=1).fit(X, y)
+    for path, save, load in [
+        (tmp_path / "m.joblib", joblib.dump, joblib.load),
+        (tmp_path / "m.safetensors", lambda m, p: save_model(m, p), load_model),
+    ]:
+        save(clf, path)
+        loaded = load(path)
+        assert loaded.self_labelled_per_round_ == clf.self_labelled_per_round_
+        np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    search = GridSearchCV(
+        RNNTextClassifier(**FAST),
+        {"self_training_rounds": [0, 1]},
+        cv=KFold(2, shuffle=True, random_state=0),
+        error_score="raise",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        search.fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_.score(X[40:], truth) > 0.5
