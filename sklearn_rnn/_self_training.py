@@ -1,11 +1,12 @@
-"""Self-training's bookkeeping: which texts a round trains on, and which
-unlabeled texts are still waiting for a label.
+"""Self-training's bookkeeping: which texts a round trains on and is judged
+on, and which unlabeled texts are still waiting for a label.
 
 After each round the network predicts the texts still unlabeled; those whose
-most probable class reaches the threshold join the training texts with that
-class as their label, and keep it in every later round. The validation texts
-of early stopping are never among them: they are true labels, set aside
-before the first round.
+most probable class reaches the threshold take that class as their label,
+and keep it in every later round. With early stopping, a share of them
+(``validation_fraction``) joins the validation texts, beside the labelled
+ones held out before the first round: the few given labels alone judge a
+network trained on many times as many texts too noisily to stop it well.
 """
 
 import numpy as np
@@ -15,51 +16,96 @@ from ._inputs import training_weights
 from .batching import EncodedTexts
 
 
-class SelfTrainingTexts:
-    """The training texts of self-training's rounds.
+class LabelledTexts:
+    """Token ids with their classes, weights and whole-text counts.
 
     Parameters
     ----------
-    ids : ndarray of shape (n_labelled, width)
-        Token ids of the labelled training texts (without the validation
-        texts).
-    y_index : ndarray of shape (n_labelled,)
-        Their classes, as indices into ``classes``.
-    sample_weight : ndarray of shape (n_labelled,) or None
+    ids : ndarray of shape (n_texts, width)
+        Token ids.
+    y_index : ndarray of shape (n_texts,)
+        Their classes, as indices into the classes.
+    sample_weight : ndarray of shape (n_texts,) or None
         Their weights as the user gave them, or None.
-    counts : sparse matrix of shape (n_labelled, n_tokens) or None
+    counts : sparse matrix of shape (n_texts, n_tokens) or None
         Their whole-text token counts, for the bag of words.
-    unlabeled_ids : ndarray of shape (n_unlabeled, width)
-        Token ids of the unlabeled texts, as wide as ``ids``.
-    unlabeled_counts : sparse matrix or None
-        Their token counts, when ``counts`` is given.
     """
 
-    def __init__(
-        self, ids, y_index, sample_weight, counts, unlabeled_ids, unlabeled_counts
-    ):
+    def __init__(self, ids, y_index, sample_weight=None, counts=None):
         self.ids = ids
         self.y_index = y_index
         self.sample_weight = sample_weight
         self.counts = counts
+
+    def __len__(self):
+        return len(self.y_index)
+
+    def take(self, index):
+        """The texts at ``index``; all of them, uncopied, for None."""
+        return LabelledTexts(
+            *(
+                take_part(values, index)
+                for values in (self.ids, self.y_index, self.sample_weight, self.counts)
+            )
+        )
+
+    def extended(self, other):
+        """These texts followed by ``other``'s."""
+        sample_weight = None
+        if self.sample_weight is not None:
+            sample_weight = np.concatenate([self.sample_weight, other.sample_weight])
+        counts = None
+        if self.counts is not None:
+            counts = sp.vstack([self.counts, other.counts], format="csr")
+        return LabelledTexts(
+            np.concatenate([self.ids, other.ids]),
+            np.concatenate([self.y_index, other.y_index]),
+            sample_weight,
+            counts,
+        )
+
+    def encoded(self, classes, class_weight):
+        """The texts as a net reads them, with their loss weights."""
+        weights = training_weights(
+            classes[self.y_index], self.sample_weight, class_weight, classes
+        )
+        return EncodedTexts(self.ids, self.y_index, weights, self.counts)
+
+
+class SelfTrainingTexts:
+    """The texts of self-training's rounds.
+
+    Parameters
+    ----------
+    train : LabelledTexts
+        The labelled texts the first round trained on.
+    valid : LabelledTexts or None
+        The labelled texts early stopping held out of it; None when it held
+        none out (without early stopping, or with the user's validation
+        data, which then judges every round alone).
+    unlabeled_ids : ndarray of shape (n_unlabeled, width)
+        Token ids of the unlabeled texts, as wide as ``train``'s.
+    unlabeled_counts : sparse matrix or None
+        Their token counts, when ``train`` has counts.
+    validation_fraction : float
+        The share of self-labelled texts that join ``valid``, when given.
+    seed : int
+        Seeds which self-labelled texts join ``valid``.
+    """
+
+    def __init__(
+        self, train, valid, unlabeled_ids, unlabeled_counts, validation_fraction, seed
+    ):
+        self.train = train
+        self.valid = valid
         self.unlabeled_ids = unlabeled_ids
         self.unlabeled_counts = unlabeled_counts
-        self.n_given = len(y_index)
-
-    @classmethod
-    def of(cls, run, y_index, train_index):
-        """The texts of a :class:`~sklearn_rnn._training.TrainingRun`: its
-        labelled samples at ``train_index`` (all, for None), of classes
-        ``y_index``, and its unlabeled ones."""
-
-        return cls(
-            *(
-                take_part(values, train_index)
-                for values in (run.data, y_index, run.sample_weight, run.counts)
-            ),
-            run.unlabeled,
-            run.unlabeled_counts,
-        )
+        self.validation_fraction = validation_fraction
+        self.random_state = np.random.RandomState(seed)
+        # a self-labelled text weighs as much as a given one on average
+        self.mean_weight = None
+        if train.sample_weight is not None:
+            self.mean_weight = float(np.mean(train.sample_weight))
 
     @property
     def n_unlabeled(self):
@@ -68,38 +114,34 @@ class SelfTrainingTexts:
 
     def label_sure(self, proba, threshold):
         """Give each unlabeled text whose most probable class reaches
-        ``threshold`` in ``proba`` (n_unlabeled, n_classes) that class, and
-        train on it from now on; the number of texts labelled."""
+        ``threshold`` in ``proba`` (n_unlabeled, n_classes) that class from
+        now on; the number of texts labelled."""
         sure = proba.max(axis=1) >= threshold
         n_sure = int(sure.sum())
         if not n_sure:
             return 0
-        self.ids = np.concatenate([self.ids, self.unlabeled_ids[sure]])
-        self.y_index = np.concatenate([self.y_index, proba[sure].argmax(axis=1)])
-        if self.sample_weight is not None:
-            # a self-labelled text weighs as much as a given one on average
-            mean = self.sample_weight[: self.n_given].mean()
-            self.sample_weight = np.concatenate(
-                [self.sample_weight, np.full(n_sure, mean)]
-            )
-        self.unlabeled_ids = self.unlabeled_ids[~sure]
-        if self.counts is not None:
-            self.counts = sp.vstack(
-                [self.counts, self.unlabeled_counts[sure]], format="csr"
-            )
-            self.unlabeled_counts = self.unlabeled_counts[~sure]
-        return n_sure
-
-    def training_set(self, classes, class_weight):
-        """The texts to train on now, with their loss weights."""
-        weights = training_weights(
-            classes[self.y_index], self.sample_weight, class_weight, classes
+        new = LabelledTexts(
+            self.unlabeled_ids[sure],
+            proba[sure].argmax(axis=1),
+            None if self.mean_weight is None else np.full(n_sure, self.mean_weight),
+            None if self.unlabeled_counts is None else self.unlabeled_counts[sure],
         )
-        return EncodedTexts(self.ids, self.y_index, weights, self.counts)
+        self.unlabeled_ids = self.unlabeled_ids[~sure]
+        if self.unlabeled_counts is not None:
+            self.unlabeled_counts = self.unlabeled_counts[~sure]
+        if self.valid is None:
+            self.train = self.train.extended(new)
+            return n_sure
+        order = self.random_state.permutation(n_sure)
+        n_valid = int(round(self.validation_fraction * n_sure))
+        self.valid = self.valid.extended(new.take(np.sort(order[:n_valid])))
+        self.train = self.train.extended(new.take(np.sort(order[n_valid:])))
+        return n_sure
 
     def labelled_texts(self):
         """Every text with a label, given or self-labelled."""
-        return EncodedTexts(self.ids, counts=self.counts)
+        texts = self.train if self.valid is None else self.train.extended(self.valid)
+        return EncodedTexts(texts.ids, counts=texts.counts)
 
     def unlabeled_texts(self):
         """The texts still without a label, or None when none is left."""

@@ -57,7 +57,7 @@ from ._net_builder import (
     training_callbacks,
 )
 from ._param_validation import python_scalar
-from ._self_training import SelfTrainingTexts, take_part
+from ._self_training import LabelledTexts, SelfTrainingTexts, take_part
 from ._unlabeled import quiet_unlabeled_only_ids, split_unlabeled
 from ._warnings import warn_user
 from .batching import EncodedTexts
@@ -412,7 +412,7 @@ class Trainer:
                 if valid_index is not None:
                     valid = _part(run.data, y_index, weights, run.counts, valid_index)
             else:
-                train_index = None
+                train_index = valid_index = None
                 valid = self._given_validation(run)
             train = _part(run.data, y_index, weights, run.counts, train_index)
             net, start = self._train_net(
@@ -421,7 +421,17 @@ class Trainer:
             if not run.continuing:
                 self.self_labelled_per_round_ = None
             if self_training:
-                texts = SelfTrainingTexts.of(run, y_index, train_index)
+                labelled = LabelledTexts(
+                    run.data, y_index, run.sample_weight, run.counts
+                )
+                texts = SelfTrainingTexts(
+                    labelled.take(train_index),
+                    None if valid_index is None else labelled.take(valid_index),
+                    run.unlabeled,
+                    run.unlabeled_counts,
+                    self.validation_fraction,
+                    seed,
+                )
                 net = self._self_train(
                     net, run, texts, valid, seed, early_stopping, start
                 )
@@ -533,7 +543,9 @@ class Trainer:
     def _self_train(self, net, run, texts, valid, seed, early_stopping, start):
         """Self-training's rounds after the first fit ``net``: label the
         unlabeled texts it is sure of, train a new net from ``start`` on the
-        labelled ones, and so on; the last net."""
+        labelled ones (judged on ``valid``, the user's validation data, or
+        on the held-out labelled and self-labelled texts ``texts`` keeps),
+        and so on; the last net."""
         labelled_per_round = []
         for round_ in range(1, self.self_training_rounds + 1):
             if getattr(net, "interrupted_", False) or not texts.n_unlabeled:
@@ -546,7 +558,9 @@ class Trainer:
                 print(_describe_round(round_, n_sure, texts, self.settings), flush=True)
             if not n_sure:
                 break
-            train = texts.training_set(run.classes, self.class_weight)
+            train = texts.train.encoded(run.classes, self.class_weight)
+            if texts.valid is not None:
+                valid = texts.valid.encoded(run.classes, self.class_weight)
             # draws as a new fit with this random_state would
             seed_generators(seed, run.device)
             net = self._new_net(
@@ -907,7 +921,7 @@ def _describe_round(round_, n_sure, texts, settings):
     return (
         f"Self-training round {round_}: {n_sure:,} more texts labelled "
         f"(probability >= {threshold}), {texts.n_unlabeled:,} left; training "
-        f"a new network on {len(texts.y_index):,} texts."
+        f"a new network on {len(texts.train):,} texts."
     )
 
 

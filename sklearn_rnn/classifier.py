@@ -183,9 +183,11 @@ class RNNClassifier(BaseRNNClassifier):
         Rounds stop early when no unlabeled text is left or none is sure.
         A self-labelled text weighs the labelled training texts' mean
         ``sample_weight``, times ``class_weight`` of its label. Early
-        stopping's validation texts are labelled ones only, held out once
-        for all rounds. Each round is a whole training, on up to all the
-        texts: expect the fit to take many times as long. Applied by
+        stopping judges each round on the labelled texts held out of the
+        first and on ``validation_fraction`` of the self-labelled ones,
+        never trained on; ``validation_data``, when given, judges alone.
+        Each round is a whole training, on up to all the texts: expect the
+        fit to take many times as long. Applied by
         ``fit`` when it builds a network; ``partial_fit`` and a continued
         ``warm_start`` fit train on labelled texts only (and warn). Not with
         ``accelerate=True``. See :ref:`self_training`.
@@ -609,9 +611,11 @@ class RNNTextClassifier(BaseRNNClassifier):
         Rounds stop early when no unlabeled text is left or none is sure.
         A self-labelled text weighs the labelled training texts' mean
         ``sample_weight``, times ``class_weight`` of its label. Early
-        stopping's validation texts are labelled ones only, held out once
-        for all rounds. Each round is a whole training, on up to all the
-        texts: expect the fit to take many times as long. Applied by
+        stopping judges each round on the labelled texts held out of the
+        first and on ``validation_fraction`` of the self-labelled ones,
+        never trained on; ``validation_data``, when given, judges alone.
+        Each round is a whole training, on up to all the texts: expect the
+        fit to take many times as long. Applied by
         ``fit`` when it builds a network; ``partial_fit`` and a continued
         ``warm_start`` fit train on labelled texts only (and warn). Not with
         ``accelerate=True``. See :ref:`self_training`.

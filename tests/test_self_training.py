@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from helpers import FAST, keyword_data
 from sklearn.model_selection import GridSearchCV, KFold
 
@@ -17,7 +18,8 @@ from sklearn_rnn import (
     load_model,
     save_model,
 )
-from sklearn_rnn._self_training import SelfTrainingTexts
+from sklearn_rnn._device import generators_kept, seeded_generators
+from sklearn_rnn._self_training import LabelledTexts, SelfTrainingTexts
 
 # without dropout, training is a function of the starting weights and the
 # batch order alone, so two ways to the same training set compare exactly
@@ -91,7 +93,9 @@ def test_nothing_sure_keeps_the_first_network(labelled_and_unlabeled):
     np.testing.assert_array_equal(clf.predict_proba(X), first.predict_proba(X))
 
 
-def test_validation_texts_are_labelled_ones_held_out_once(labelled_and_unlabeled):
+def test_validation_keeps_the_labels_held_out_and_takes_self_labelled_ones(
+    labelled_and_unlabeled,
+):
     X, y, _ = labelled_and_unlabeled
     clf = RNNTextClassifier(
         **EXACT,
@@ -101,27 +105,48 @@ def test_validation_texts_are_labelled_ones_held_out_once(labelled_and_unlabeled
         self_training_threshold=0.0,
     ).fit(X, y)
     assert clf.self_labelled_per_round_ == [160]
-    # the last round trained on 30 given and 160 self-labelled texts and
-    # was judged on the other 10 given ones
+    # the first round held out 10 of the 40 given texts; the last trained
+    # on the other 30 and 120 self-labelled ones, and was judged on those
+    # 10 and the other 40 self-labelled ones
     for epoch in clf.net_.history:
         batches = epoch["batches"]
-        assert sum(b.get("train_batch_size", 0) for b in batches) == 190
-        assert sum(b.get("valid_batch_size", 0) for b in batches) == 10
+        assert sum(b.get("train_batch_size", 0) for b in batches) == 150
+        assert sum(b.get("valid_batch_size", 0) for b in batches) == 50
+
+
+def test_given_validation_data_alone_judges_every_round(labelled_and_unlabeled):
+    X, y, truth = labelled_and_unlabeled
+    clf = RNNTextClassifier(
+        **EXACT, self_training_rounds=1, self_training_threshold=0.0
+    ).fit(X, y, validation_data=(X[40:60], truth[:20]))
+    for epoch in clf.net_.history:
+        batches = epoch["batches"]
+        assert sum(b.get("train_batch_size", 0) for b in batches) == 200
+        assert sum(b.get("valid_batch_size", 0) for b in batches) == 20
+
+
+def labelled(ids, y_index, sample_weight, counts):
+    return LabelledTexts(ids, np.asarray(y_index), np.asarray(sample_weight), counts)
 
 
 def test_self_labelled_texts_weigh_the_mean_given_weight():
-    ids = np.array([[2, 3], [3, 0], [4, 5], [5, 0], [2, 0]])
-    counts = sp.csr_matrix(np.eye(5, 6))
+    ids = np.arange(14).reshape(7, 2) + 2
+    counts = sp.csr_matrix(np.eye(7, 16))
     texts = SelfTrainingTexts(
-        ids[:2], np.array([0, 1]), np.array([1.0, 3.0]), counts[:2], ids[2:], counts[2:]
+        labelled(ids[:2], [0, 1], [1.0, 3.0], counts[:2]),
+        None,
+        ids[2:5],
+        counts[2:5],
+        validation_fraction=0.5,
+        seed=0,
     )
     proba = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])
     assert texts.label_sure(proba, 0.75) == 2
-    np.testing.assert_array_equal(texts.ids, ids[[0, 1, 2, 4]])
-    np.testing.assert_array_equal(texts.y_index, [0, 1, 0, 1])
-    np.testing.assert_array_equal(texts.sample_weight, [1.0, 3.0, 2.0, 2.0])
+    np.testing.assert_array_equal(texts.train.ids, ids[[0, 1, 2, 4]])
+    np.testing.assert_array_equal(texts.train.y_index, [0, 1, 0, 1])
+    np.testing.assert_array_equal(texts.train.sample_weight, [1.0, 3.0, 2.0, 2.0])
     np.testing.assert_array_equal(
-        texts.counts.toarray(), counts[[0, 1, 2, 4]].toarray()
+        texts.train.counts.toarray(), counts[[0, 1, 2, 4]].toarray()
     )
     np.testing.assert_array_equal(texts.unlabeled_ids, ids[[3]])
     np.testing.assert_array_equal(
@@ -129,13 +154,33 @@ def test_self_labelled_texts_weigh_the_mean_given_weight():
     )
     # a later round's weights stay relative to the given ones
     assert texts.label_sure(np.array([[0.1, 0.9]]), 0.75) == 1
-    np.testing.assert_array_equal(texts.sample_weight, [1.0, 3.0, 2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(texts.train.sample_weight, [1.0, 3.0, 2.0, 2.0, 2.0])
     assert texts.n_unlabeled == 0 and texts.unlabeled_texts() is None
-    train = texts.training_set(np.array(["a", "b"]), {"a": 1.0, "b": 2.0})
+    train = texts.train.encoded(np.array(["a", "b"]), {"a": 1.0, "b": 2.0})
     # class weight times sample weight, scaled to mean 1
     np.testing.assert_allclose(
         train.sample_weight.numpy(), np.array([1, 6, 2, 4, 4]) / 3.4, rtol=1e-6
     )
+
+
+def test_a_share_of_the_self_labelled_texts_is_held_out():
+    ids = np.arange(14).reshape(7, 2) + 2
+    texts = SelfTrainingTexts(
+        labelled(ids[:1], [0], [1.0], None),
+        labelled(ids[1:2], [1], [1.0], None),
+        ids[2:],
+        None,
+        validation_fraction=0.4,
+        seed=0,
+    )
+    assert texts.label_sure(np.full((5, 2), [0.9, 0.1]), 0.75) == 5
+    # 2 of the 5 join the held-out text, 3 the trained one
+    assert len(texts.valid) == 3 and len(texts.train) == 4
+    held_out = {tuple(row) for row in texts.valid.ids[1:]}
+    trained = {tuple(row) for row in texts.train.ids[1:]}
+    assert held_out | trained == {tuple(row) for row in ids[2:]}
+    assert not held_out & trained
+    assert len(texts.labelled_texts()) == 7
 
 
 def test_weights_and_class_weights_take_self_labelled_texts(labelled_and_unlabeled):
@@ -220,3 +265,14 @@ def test_self_trained_models_persist_and_search(labelled_and_unlabeled, tmp_path
         search.fit(X, y)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_estimator_.score(X[40:], truth) > 0.5
+
+
+def test_what_runs_with_the_generators_kept_leaves_later_draws_alone():
+    """Pretraining runs so, so that the classifier draws as without it."""
+    with seeded_generators(0, "cpu"):
+        with generators_kept("cpu"):
+            torch.rand(5)
+        after = torch.rand(3)
+    with seeded_generators(0, "cpu"):
+        expected = torch.rand(3)
+    assert torch.equal(after, expected)
