@@ -64,6 +64,13 @@ class LabelledTexts:
             counts,
         )
 
+    def encoded_with(self, weights, index):
+        """The texts as a net reads them, with the loss weights ``weights``
+        computed over the texts they were taken from at ``index``."""
+        return EncodedTexts(
+            self.ids, self.y_index, take_part(weights, index), self.counts
+        )
+
     def encoded(self, classes, class_weight):
         """The texts as a net reads them, with their loss weights."""
         weights = training_weights(

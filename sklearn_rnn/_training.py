@@ -57,7 +57,7 @@ from ._net_builder import (
     training_callbacks,
 )
 from ._param_validation import python_scalar
-from ._self_training import LabelledTexts, SelfTrainingTexts, take_part
+from ._self_training import LabelledTexts, SelfTrainingTexts
 from ._unlabeled import quiet_unlabeled_only_ids, split_unlabeled
 from ._warnings import warn_user
 from .batching import EncodedTexts
@@ -199,7 +199,7 @@ class Trainer:
         else:
             continuing = self.warm_start and hasattr(self, "net_")
         # before any data is read
-        self._check_pretraining()
+        self._check_accelerate_support(chunk)
         device, accelerator = self.training_device(continuing)
         data = check_data(X)
         split = split_unlabeled(
@@ -240,14 +240,14 @@ class Trainer:
             unlabeled=unlabeled,
         )
 
-    def _check_pretraining(self):
+    def _check_accelerate_support(self, chunk):
         if self.pretrain is not None and self.accelerate:
             raise ValueError(
                 f"pretrain={self.pretrain!r} does not run under Accelerate yet: "
                 "pretrain without it (accelerate=False), then continue with "
                 "partial_fit or warm_start on one process."
             )
-        if self.self_training_rounds and self.accelerate:
+        if self.self_training_rounds and self.accelerate and not chunk:
             raise ValueError(
                 f"self_training_rounds={self.self_training_rounds} does not run "
                 "under Accelerate yet: self-train without it (accelerate=False)."
@@ -403,6 +403,7 @@ class Trainer:
         elif run.make_embeddings is not None:
             embeddings, coverage = run.make_embeddings(np.random.RandomState(seed))
         self_training = self._self_trains(run)
+        labelled = LabelledTexts(run.data, y_index, run.sample_weight, run.counts)
         with seeded_generators(seed, run.device):
             if run.validation is None:
                 train_index, valid_index = self._split(
@@ -410,32 +411,40 @@ class Trainer:
                 )
                 valid = None
                 if valid_index is not None:
-                    valid = _part(run.data, y_index, weights, run.counts, valid_index)
+                    valid = labelled.take(valid_index).encoded_with(
+                        weights, valid_index
+                    )
             else:
                 train_index = valid_index = None
                 valid = self._given_validation(run)
-            train = _part(run.data, y_index, weights, run.counts, train_index)
+            train_texts = labelled.take(train_index)
+            train = train_texts.encoded_with(weights, train_index)
             net, start = self._train_net(
                 run, train, valid, seed, early_stopping, embeddings, self_training
             )
-            if not run.continuing:
-                self.self_labelled_per_round_ = None
+            interrupted_round = None
             if self_training:
-                labelled = LabelledTexts(
-                    run.data, y_index, run.sample_weight, run.counts
-                )
                 texts = SelfTrainingTexts(
-                    labelled.take(train_index),
+                    train_texts,
                     None if valid_index is None else labelled.take(valid_index),
                     run.unlabeled,
                     run.unlabeled_counts,
                     self.validation_fraction,
                     seed,
                 )
-                net = self._self_train(
+                net, interrupted_round = self._self_train(
                     net, run, texts, valid, seed, early_stopping, start
                 )
+            elif not run.continuing:
+                self.self_labelled_per_round_ = None
         self._take_result(net, run, early_stopping, coverage, other_attributes)
+        if interrupted_round is not None:
+            raise InterruptedAfterEpochs(
+                f"fit was interrupted in self-training round {interrupted_round}; "
+                f"the estimator is fitted with the network of round "
+                f"{interrupted_round - 1} (self_labelled_per_round_ counts the "
+                "rounds it kept)."
+            )
         return self
 
     def _seed(self, run):
@@ -484,7 +493,11 @@ class Trainer:
                 with generators_kept(run.device):
                     self.pretrain_loss_ = self._pretrain(module, run, seed)
             if self_training:
-                start = copy.deepcopy(module.state_dict())
+                # on the host, where the later rounds only read it
+                start = {
+                    name: value.detach().to("cpu", copy=True)
+                    for name, value in module.state_dict().items()
+                }
             _train_detached(net, train, epochs=1 if run.chunk else None)
         if run.chunk:
             net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
@@ -523,7 +536,13 @@ class Trainer:
         # the module itself, whether or not Accelerate wrapped it
         module = unwrapped(net.module_)
         if state is not None:
+            # the embedding rows quieted for the first round's unlabeled
+            # texts start as a new fit's, now that some of those are labelled
+            initial = module.embedding.weight.detach().clone()
             module.load_state_dict(state)
+            if self._quiets_embeddings(run):
+                with torch.no_grad():
+                    module.embedding.weight.copy_(initial)
         if embeddings is not None:
             module.set_embeddings(embeddings)
         if module.bag is not None:
@@ -534,48 +553,62 @@ class Trainer:
                 labelled,
                 unlabeled,
                 run.n_tokens,
-                # nothing else gives or trains their embeddings
-                zero_embeddings=run.make_embeddings is None
-                and (self.pretrain is None or self.freeze_embeddings),
+                zero_embeddings=self._quiets_embeddings(run),
             )
         return net
+
+    def _quiets_embeddings(self, run):
+        """Whether the embeddings of the ids only unlabeled texts hold are
+        zeroed: when nothing else gives or trains them."""
+        return run.make_embeddings is None and (
+            self.pretrain is None or self.freeze_embeddings
+        )
 
     def _self_train(self, net, run, texts, valid, seed, early_stopping, start):
         """Self-training's rounds after the first fit ``net``: label the
         unlabeled texts it is sure of, train a new net from ``start`` on the
         labelled ones (judged on ``valid``, the user's validation data, or
         on the held-out labelled and self-labelled texts ``texts`` keeps),
-        and so on; the last net."""
+        and so on. Returns the last complete round's net, and the round an
+        interrupt stopped, or None."""
         labelled_per_round = []
+        self.self_labelled_per_round_ = labelled_per_round
+        threshold = self.self_training_threshold
         for round_ in range(1, self.self_training_rounds + 1):
             if getattr(net, "interrupted_", False) or not texts.n_unlabeled:
                 break
-            logits = net.logits_ids(texts.unlabeled_ids, texts.unlabeled_counts)
-            proba = torch.from_numpy(logits).softmax(dim=1).numpy()
-            n_sure = texts.label_sure(proba, self.self_training_threshold)
+            try:
+                logits = net.logits_ids(texts.unlabeled_ids, texts.unlabeled_counts)
+                proba = torch.from_numpy(logits).softmax(dim=1).numpy()
+                n_sure = texts.label_sure(proba, threshold)
+                if self.verbose:
+                    print(_describe_round(round_, n_sure, texts, threshold), flush=True)
+                if not n_sure:
+                    labelled_per_round.append(0)
+                    break
+                train = texts.train.encoded(run.classes, self.class_weight)
+                if texts.valid is not None:
+                    valid = texts.valid.encoded(run.classes, self.class_weight)
+                # draws as a new fit with this random_state would
+                seed_generators(seed, run.device)
+                new_net = self._new_net(
+                    run,
+                    train,
+                    valid,
+                    seed,
+                    early_stopping,
+                    labelled=texts.labelled_texts(),
+                    unlabeled=texts.unlabeled_texts(),
+                    state=start,
+                )
+                _train_detached(new_net, train, epochs=None)
+            except KeyboardInterrupt:
+                return net, round_
+            if getattr(new_net, "interrupted_", False):
+                return net, round_
+            net = new_net
             labelled_per_round.append(n_sure)
-            if self.verbose:
-                print(_describe_round(round_, n_sure, texts, self.settings), flush=True)
-            if not n_sure:
-                break
-            train = texts.train.encoded(run.classes, self.class_weight)
-            if texts.valid is not None:
-                valid = texts.valid.encoded(run.classes, self.class_weight)
-            # draws as a new fit with this random_state would
-            seed_generators(seed, run.device)
-            net = self._new_net(
-                run,
-                train,
-                valid,
-                seed,
-                early_stopping,
-                labelled=texts.labelled_texts(),
-                unlabeled=texts.unlabeled_texts(),
-                state=start,
-            )
-            _train_detached(net, train, epochs=None)
-        self.self_labelled_per_round_ = labelled_per_round
-        return net
+        return net, None
 
     def _pretrain(self, module, run, seed):
         """Pretrain a new network's embedding and recurrent layers as a
@@ -902,17 +935,8 @@ class TextTrainer(Trainer):
         return matrix, float(found.mean())
 
 
-def _part(ids, y_index, weights, counts, index):
-    """The samples at ``index`` (all of them, uncopied, for None), as the
-    net reads them."""
-    return EncodedTexts(
-        *(take_part(values, index) for values in (ids, y_index, weights, counts))
-    )
-
-
-def _describe_round(round_, n_sure, texts, settings):
+def _describe_round(round_, n_sure, texts, threshold):
     """One line saying what a round of self-training labelled."""
-    threshold = settings["self_training_threshold"]
     if not n_sure:
         return (
             f"Self-training round {round_}: no unlabeled text reaches "

@@ -43,7 +43,13 @@ def split_unlabeled(
         _warn_if_missing_became_text(y)
         if pretrain is not None or self_training_rounds:
             _warn_if_minus_one_is_meant_unlabeled(y)
-        if self_training_rounds and not chunk:
+        if self_training_rounds and continuing and not chunk:
+            warn_user(
+                f"This fit continues a fitted network, which does not "
+                f"self-train: self_training_rounds={self_training_rounds} "
+                "applies when fit builds a network (warm_start=False).",
+            )
+        elif self_training_rounds and not chunk:
             warn_user(
                 f"self_training_rounds={self_training_rounds} has no unlabeled "
                 "samples to label: mark them with a missing label (None, NaN "

@@ -182,7 +182,8 @@ class RNNClassifier(BaseRNNClassifier):
         same starting weights (the pretrained ones, with ``pretrain``).
         Rounds stop early when no unlabeled text is left or none is sure.
         A self-labelled text weighs the labelled training texts' mean
-        ``sample_weight``, times ``class_weight`` of its label. Early
+        ``sample_weight`` (its own is not read), times ``class_weight`` of
+        its label; ``"balanced"`` counts each round's training texts. Early
         stopping judges each round on the labelled texts held out of the
         first and on ``validation_fraction`` of the self-labelled ones,
         never trained on; ``validation_data``, when given, judges alone.
@@ -192,9 +193,9 @@ class RNNClassifier(BaseRNNClassifier):
         ``warm_start`` fit train on labelled texts only (and warn). Not with
         ``accelerate=True``. See :ref:`self_training`.
     self_training_threshold : float in [0, 1), default=0.75
-        The probability of its predicted class an unlabeled text needs to
-        be self-labelled, with ``self_training_rounds`` (as scikit-learn's
-        ``SelfTrainingClassifier`` reads its ``threshold``).
+        The probability of its predicted class an unlabeled text needs (at
+        least) to be self-labelled, with ``self_training_rounds``; 0.75 is
+        scikit-learn's ``SelfTrainingClassifier``'s default.
 
     Attributes
     ----------
@@ -226,7 +227,8 @@ class RNNClassifier(BaseRNNClassifier):
         pretraining epoch, in nats per predicted token; None without.
     self_labelled_per_round_ : list of int or None
         With ``self_training_rounds``, how many unlabeled texts each round
-        labelled; None without. ``history_``, ``n_epochs_`` and
+        labelled (empty when the first training was interrupted); None
+        without. ``history_``, ``n_epochs_`` and
         ``best_epoch_`` then describe the last round's training.
 
     See Also
@@ -256,7 +258,8 @@ class RNNClassifier(BaseRNNClassifier):
             ``pd.NA``) marks an unlabeled sample: it adds its ids to the id
             space and, with ``pretrain``, to the language model's texts, and
             is never in the classification loss, the validation split or the
-            class weights. -1 is a label like any other.
+            class weights, unless ``self_training_rounds`` labels it. -1 is
+            a label like any other.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample in the loss.
         validation_data : tuple (X_val, y_val), default=None
@@ -610,7 +613,8 @@ class RNNTextClassifier(BaseRNNClassifier):
         same starting weights (the pretrained ones, with ``pretrain``).
         Rounds stop early when no unlabeled text is left or none is sure.
         A self-labelled text weighs the labelled training texts' mean
-        ``sample_weight``, times ``class_weight`` of its label. Early
+        ``sample_weight`` (its own is not read), times ``class_weight`` of
+        its label; ``"balanced"`` counts each round's training texts. Early
         stopping judges each round on the labelled texts held out of the
         first and on ``validation_fraction`` of the self-labelled ones,
         never trained on; ``validation_data``, when given, judges alone.
@@ -620,9 +624,9 @@ class RNNTextClassifier(BaseRNNClassifier):
         ``warm_start`` fit train on labelled texts only (and warn). Not with
         ``accelerate=True``. See :ref:`self_training`.
     self_training_threshold : float in [0, 1), default=0.75
-        The probability of its predicted class an unlabeled text needs to
-        be self-labelled, with ``self_training_rounds`` (as scikit-learn's
-        ``SelfTrainingClassifier`` reads its ``threshold``).
+        The probability of its predicted class an unlabeled text needs (at
+        least) to be self-labelled, with ``self_training_rounds``; 0.75 is
+        scikit-learn's ``SelfTrainingClassifier``'s default.
 
     Attributes
     ----------
@@ -655,7 +659,8 @@ class RNNTextClassifier(BaseRNNClassifier):
         pretraining epoch, in nats per predicted token; None without.
     self_labelled_per_round_ : list of int or None
         With ``self_training_rounds``, how many unlabeled texts each round
-        labelled; None without. ``history_``, ``n_epochs_`` and
+        labelled (empty when the first training was interrupted); None
+        without. ``history_``, ``n_epochs_`` and
         ``best_epoch_`` then describe the last round's training.
 
     See Also
@@ -788,7 +793,8 @@ class RNNTextClassifier(BaseRNNClassifier):
             (None, NaN or ``pd.NA``) marks an unlabeled text: it adds its
             words to the vocabulary and, with ``pretrain``, to the language
             model's texts, and is never in the classification loss, the
-            validation split or the class weights. -1 is a label like any
+            validation split or the class weights, unless
+            ``self_training_rounds`` labels it. -1 is a label like any
             other. See :ref:`unlabeled_texts`.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each text in the loss.

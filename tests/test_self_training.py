@@ -1,6 +1,8 @@
 """Self-training: after the first training, the unlabeled texts the network
 is sure of take the label it predicts, and a new network trains on them too."""
 
+import contextlib
+import io
 import warnings
 
 import joblib
@@ -40,13 +42,26 @@ def labelled_and_unlabeled():
     return texts, labels[:40].tolist() + [None] * 160, labels[40:]
 
 
-@pytest.mark.parametrize("pretrain", [None, "lm"])
-def test_a_round_trains_anew_on_the_labels_it_gave(labelled_and_unlabeled, pretrain):
+@pytest.mark.parametrize(
+    "pretrain, freeze_embeddings",
+    # not ("lm", True): the first round pretrains with those words' frozen
+    # embeddings quiet, a fit on all labels with them as they started
+    [(None, False), ("lm", False), (None, True)],
+)
+def test_a_round_trains_anew_on_the_labels_it_gave(
+    labelled_and_unlabeled, pretrain, freeze_embeddings
+):
     """One round with every text sure is the first network's predictions
     taken as labels, and a new network trained on them from the same start:
-    what fitting on those labels gives."""
+    what fitting on those labels gives. Words only unlabeled texts hold,
+    quiet in the first round, start as a new fit's once labelled."""
     X, y, _ = labelled_and_unlabeled
-    settings = {**EXACT, "pretrain": pretrain}
+    X = X[:40] + [f"{text} only{i % 5}" for i, text in enumerate(X[40:])]
+    settings = {
+        **EXACT,
+        "pretrain": pretrain,
+        "freeze_embeddings": freeze_embeddings,
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # unlabeled, unused
         first = RNNTextClassifier(**settings).fit(X, y)
@@ -62,6 +77,74 @@ def test_a_round_trains_anew_on_the_labels_it_gave(labelled_and_unlabeled, pretr
     assert without_time(self_trained.history_) == without_time(refitted.history_)
     if pretrain:
         assert self_trained.pretrain_loss_ == first.pretrain_loss_
+
+
+def test_self_labelled_texts_take_weights_as_a_refit_would(labelled_and_unlabeled):
+    X, y, _ = labelled_and_unlabeled
+    settings = {**EXACT, "class_weight": "balanced"}
+    weights = np.linspace(0.5, 2, 200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        first = RNNTextClassifier(**settings).fit(X, y, sample_weight=weights)
+    given = first.predict(X[40:]).tolist()
+    self_trained = RNNTextClassifier(
+        **settings, self_training_rounds=1, self_training_threshold=0.0
+    ).fit(X, y, sample_weight=weights)
+    # a self-labelled text weighs the labelled texts' mean weight
+    refit_weights = np.r_[weights[:40], np.full(160, weights[:40].mean())]
+    refitted = RNNTextClassifier(**settings).fit(
+        X, y[:40] + given, sample_weight=refit_weights
+    )
+    np.testing.assert_allclose(
+        self_trained.predict_proba(X), refitted.predict_proba(X), rtol=1e-6
+    )
+
+
+class InterruptAfter(io.StringIO):
+    """stdout that raises KeyboardInterrupt at the first line starting with
+    ``then`` once a line holding ``marker`` was printed (``then`` empty: at
+    the marker itself)."""
+
+    def __init__(self, marker, then=""):
+        super().__init__()
+        self.marker, self.then, self.seen = marker, then, False
+
+    def write(self, text):
+        written = super().write(text)
+        if self.marker in text:
+            self.seen = True
+            if not self.then:
+                raise KeyboardInterrupt
+        elif self.seen and self.then and text.lstrip().startswith(self.then):
+            raise KeyboardInterrupt
+        return written
+
+
+@pytest.mark.parametrize(
+    "stdout",
+    [
+        InterruptAfter("Self-training round 2:"),
+        InterruptAfter("Self-training round 2:", then="2/"),
+    ],
+    ids=["between-rounds", "in-a-round's-training"],
+)
+def test_an_interrupt_keeps_the_last_complete_round(labelled_and_unlabeled, stdout):
+    X, y, _ = labelled_and_unlabeled
+    settings = {**EXACT, "self_training_threshold": 0.0}
+    clf = RNNTextClassifier(**settings, self_training_rounds=3, verbose=1)
+    # every text is labelled in round 1; hold back some for round 2
+    clf.set_params(self_training_threshold=0.9)
+    with (
+        contextlib.redirect_stdout(stdout),
+        pytest.raises(KeyboardInterrupt, match="network of round 1"),
+    ):
+        clf.fit(X, y)
+    assert len(clf.self_labelled_per_round_) == 1
+    one_round = RNNTextClassifier(
+        **{**settings, "self_training_threshold": 0.9}, self_training_rounds=1
+    ).fit(X, y)
+    assert clf.self_labelled_per_round_ == one_round.self_labelled_per_round_
+    np.testing.assert_array_equal(clf.predict_proba(X), one_round.predict_proba(X))
 
 
 def test_rounds_label_the_sure_texts_and_stop_when_none_is(labelled_and_unlabeled):
@@ -183,17 +266,6 @@ def test_a_share_of_the_self_labelled_texts_is_held_out():
     assert len(texts.labelled_texts()) == 7
 
 
-def test_weights_and_class_weights_take_self_labelled_texts(labelled_and_unlabeled):
-    X, y, _ = labelled_and_unlabeled
-    clf = RNNTextClassifier(
-        **FAST,
-        self_training_rounds=1,
-        self_training_threshold=0.0,
-        class_weight="balanced",
-    ).fit(X, y, sample_weight=np.linspace(0.5, 2, 200))
-    assert clf.self_labelled_per_round_ == [160]
-
-
 def test_self_training_on_token_ids(labelled_and_unlabeled):
     X, y, truth = labelled_and_unlabeled
     ids = TextVectorizer().fit_transform(X)
@@ -219,6 +291,8 @@ def test_where_self_training_does_not_run_it_says_so(labelled_and_unlabeled):
     counts = continued.self_labelled_per_round_
     with pytest.warns(UserWarning, match="without self-training, and skips them"):
         continued.fit(X, y)
+    with pytest.warns(UserWarning, match="continues a fitted network, which does"):
+        continued.fit(X[:40], y[:40])
     assert continued.self_labelled_per_round_ == counts  # the network's story
     # self-training reads unlabeled texts, so it does not warn that they
     # would be unused
