@@ -77,8 +77,11 @@ print(results.round(3).to_string(index=False))
 #
 # Pretraining costs two passes of the language model over all 4,460
 # messages, whatever the number of labels; self-training costs up to two
-# more trainings, on the labelled messages and those it labelled. What
-# either buys shows most where labels are fewest.
+# more trainings, on the labelled messages and those it labelled. Neither
+# helps where the labels are too few for the first network to find spam at
+# all: self-training then spreads nothing (in a check with one draw, with
+# 50 labels none of the three found spam; with 500, spam F1 was 0.77 on
+# the labels alone, 0.80 pretrained and 0.84 self-trained).
 fig, ax = plt.subplots(figsize=(6, 4))
 for model in models:
     group = results[results["model"] == model]
