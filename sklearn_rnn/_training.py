@@ -62,7 +62,7 @@ from ._unlabeled import quiet_unlabeled_only_ids, split_unlabeled
 from ._warnings import warn_user
 from .batching import EncodedTexts
 from .embeddings import embedding_matrix
-from .pretraining import pretrain_language_model
+from .pretraining import pretrain_language_model, pretrained_parameters
 from .text import (
     TEXT_PARAMETERS,
     UNKNOWN_ID,
@@ -458,8 +458,8 @@ class Trainer:
         self, run, train, valid, seed, early_stopping, embeddings, self_training=False
     ):
         """The net trained on ``train``: a copy of the fitted one, or a new
-        one; and, with ``self_training``, the state a new one started
-        training from (after pretraining), for the later rounds."""
+        one; and, with ``self_training`` and ``pretrain``, the pretrained
+        weights the later rounds start from (else None: a new net's own)."""
         if run.accelerator is not None:
             check_batches_for_processes(len(train), self.batch_size, run.accelerator)
         start = None
@@ -492,11 +492,11 @@ class Trainer:
                 # fit without pretraining draws
                 with generators_kept(run.device):
                     self.pretrain_loss_ = self._pretrain(module, run, seed)
-            if self_training:
-                # on the host, where the later rounds only read it
+            if self_training and self.pretrain is not None:
+                # on the host, where the later rounds only read them
                 start = {
-                    name: value.detach().to("cpu", copy=True)
-                    for name, value in module.state_dict().items()
+                    name: weight.detach().to("cpu", copy=True)
+                    for name, weight in pretrained_parameters(module).items()
                 }
             _train_detached(net, train, epochs=1 if run.chunk else None)
         if run.chunk:
@@ -516,8 +516,9 @@ class Trainer:
         state=None,
     ):
         """A new, initialized net to train on ``train``, starting from
-        ``embeddings`` or from a module ``state``; the ids that only the
-        ``unlabeled`` texts hold (not the ``labelled`` ones) are kept quiet."""
+        ``embeddings`` or from pretrained weights ``state`` (by name); the ids
+        that only the ``unlabeled`` texts hold (not the ``labelled`` ones)
+        are kept quiet."""
         callbacks = training_callbacks(
             self.settings, early_stopping, schedule=not run.chunk
         )
@@ -536,13 +537,7 @@ class Trainer:
         # the module itself, whether or not Accelerate wrapped it
         module = unwrapped(net.module_)
         if state is not None:
-            # the embedding rows quieted for the first round's unlabeled
-            # texts start as a new fit's, now that some of those are labelled
-            initial = module.embedding.weight.detach().clone()
-            module.load_state_dict(state)
-            if self._quiets_embeddings(run):
-                with torch.no_grad():
-                    module.embedding.weight.copy_(initial)
+            module.load_state_dict({**module.state_dict(), **state})
         if embeddings is not None:
             module.set_embeddings(embeddings)
         if module.bag is not None:
@@ -553,24 +548,19 @@ class Trainer:
                 labelled,
                 unlabeled,
                 run.n_tokens,
-                zero_embeddings=self._quiets_embeddings(run),
+                # nothing else gives or trains their embeddings
+                zero_embeddings=run.make_embeddings is None
+                and (self.pretrain is None or self.freeze_embeddings),
             )
         return net
 
-    def _quiets_embeddings(self, run):
-        """Whether the embeddings of the ids only unlabeled texts hold are
-        zeroed: when nothing else gives or trains them."""
-        return run.make_embeddings is None and (
-            self.pretrain is None or self.freeze_embeddings
-        )
-
     def _self_train(self, net, run, texts, valid, seed, early_stopping, start):
         """Self-training's rounds after the first fit ``net``: label the
-        unlabeled texts it is sure of, train a new net from ``start`` on the
-        labelled ones (judged on ``valid``, the user's validation data, or
-        on the held-out labelled and self-labelled texts ``texts`` keeps),
-        and so on. Returns the last complete round's net, and the round an
-        interrupt stopped, or None."""
+        unlabeled texts it is sure of, train a new net (with the pretrained
+        weights ``start``, if any) on the labelled ones, judged on ``valid``
+        (the user's validation data) or on the held-out labelled and
+        self-labelled texts ``texts`` keeps, and so on. Returns the last
+        complete round's net, and the round an interrupt stopped, or None."""
         labelled_per_round = []
         self.self_labelled_per_round_ = labelled_per_round
         threshold = self.self_training_threshold

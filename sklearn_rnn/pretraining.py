@@ -94,6 +94,16 @@ class LanguageModelHeads(nn.Module):
         return total, count
 
 
+def pretrained_parameters(module):
+    """The parameters pretraining trains, by name: those of the embedding
+    (unless frozen) and of the recurrent layers."""
+    return {
+        name: weight
+        for name, weight in module.named_parameters()
+        if name.split(".")[0] in ("embedding", "layers") and weight.requires_grad
+    }
+
+
 def pretrain_language_model(
     module,
     ids,
@@ -136,11 +146,7 @@ def pretrain_language_model(
     heads = LanguageModelHeads(module.hidden_size, n_targets, module.num_directions).to(
         device
     )
-    trained = [
-        weight
-        for name, weight in module.named_parameters()
-        if name.split(".")[0] in ("embedding", "layers") and weight.requires_grad
-    ]
+    trained = list(pretrained_parameters(module).values())
     optimizer = torch.optim.Adam([*trained, *heads.parameters()], lr=lr)
     batches = BatchIterator(EncodedTexts(ids), batch_size, shuffle=True, seed=seed)
     was_training = module.training
