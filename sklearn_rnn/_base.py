@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ._device import PRECISIONS
 from ._inputs import unlabeled_positions
+from ._net import proba_from_logits
 from ._net_builder import LR_SCHEDULES, OPTIMIZERS
 from ._param_validation import (
     BOOLEAN,
@@ -219,9 +220,7 @@ class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
     def _predict_from_logits(self, logits):
         return self.classes_[np.argmax(logits, axis=1)]
 
-    @staticmethod
-    def _proba_from_logits(logits):
-        return torch.from_numpy(logits).softmax(dim=1).numpy()
+    _proba_from_logits = staticmethod(proba_from_logits)
 
     @staticmethod
     def _log_proba_from_logits(logits):

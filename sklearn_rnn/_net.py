@@ -447,6 +447,11 @@ def __getattr__(name):
     return getattr(distributed, name)
 
 
+def proba_from_logits(logits):
+    """Class probabilities from the float64 logits of :meth:`RNNNet.logits_ids`."""
+    return torch.from_numpy(logits).softmax(dim=1).numpy()
+
+
 def unwrapped(module):
     """The module inside a DistributedDataParallel wrapper, or the module."""
     if isinstance(module, torch.nn.parallel.DistributedDataParallel):

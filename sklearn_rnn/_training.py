@@ -47,7 +47,7 @@ from ._inputs import (
     training_weights,
     validation_labels,
 )
-from ._net import unwrapped
+from ._net import proba_from_logits, unwrapped
 from ._net_builder import (
     build_net,
     built_with,
@@ -568,8 +568,9 @@ class Trainer:
             if getattr(net, "interrupted_", False) or not texts.n_unlabeled:
                 break
             try:
-                logits = net.logits_ids(texts.unlabeled_ids, texts.unlabeled_counts)
-                proba = torch.from_numpy(logits).softmax(dim=1).numpy()
+                proba = proba_from_logits(
+                    net.logits_ids(texts.unlabeled_ids, texts.unlabeled_counts)
+                )
                 n_sure = texts.label_sure(proba, threshold)
                 if self.verbose:
                     print(_describe_round(round_, n_sure, texts, threshold), flush=True)
