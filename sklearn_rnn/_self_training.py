@@ -44,7 +44,7 @@ class LabelledTexts:
         """The texts at ``index``; all of them, uncopied, for None."""
         return LabelledTexts(
             *(
-                take_part(values, index)
+                _take_part(values, index)
                 for values in (self.ids, self.y_index, self.sample_weight, self.counts)
             )
         )
@@ -68,7 +68,7 @@ class LabelledTexts:
         """The texts as a net reads them, with the loss weights ``weights``
         computed over the texts they were taken from at ``index``."""
         return EncodedTexts(
-            self.ids, self.y_index, take_part(weights, index), self.counts
+            self.ids, self.y_index, _take_part(weights, index), self.counts
         )
 
     def encoded(self, classes, class_weight):
@@ -157,7 +157,7 @@ class SelfTrainingTexts:
         return EncodedTexts(self.unlabeled_ids, counts=self.unlabeled_counts)
 
 
-def take_part(values, index):
+def _take_part(values, index):
     """``values`` (an array, a sparse matrix or None) at ``index``; all of
     them, uncopied, for a None ``index``."""
     if values is None or index is None:
