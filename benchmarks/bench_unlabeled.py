@@ -8,6 +8,10 @@ with more texts given unlabeled (None in ``y``):
 - sentence sets (``--sentence-sets``, MR and SUBJ by default): all their
   training texts labelled, and no extra texts.
 
+``--labelled 21000 --unlabeled 0`` (or 25000) labels every review of the
+1,000-label (5,000-label) setting with its true label: the most its
+unlabeled reviews could teach.
+
 Models, side by side on each setting:
 
 - ``default``: ``RNNTextClassifier(random_state=seed)`` on the labelled
