@@ -7,6 +7,7 @@ and keep it in every later round. With early stopping, a share of them
 (``validation_fraction``) joins the validation texts, beside the labelled
 ones held out before the first round: the few given labels alone judge a
 network trained on many times as many texts too noisily to stop it well.
+A self-labelled text weighs the ``sample_weight`` it was given.
 """
 
 import numpy as np
@@ -94,6 +95,9 @@ class SelfTrainingTexts:
         Token ids of the unlabeled texts, as wide as ``train``'s.
     unlabeled_counts : sparse matrix or None
         Their token counts, when ``train`` has counts.
+    unlabeled_weight : ndarray of shape (n_unlabeled,) or None
+        Their weights as the user gave them, which they keep once labelled;
+        None when ``train`` has none.
     validation_fraction : float
         The share of self-labelled texts that join ``valid``, when given.
     seed : int
@@ -101,18 +105,22 @@ class SelfTrainingTexts:
     """
 
     def __init__(
-        self, train, valid, unlabeled_ids, unlabeled_counts, validation_fraction, seed
+        self,
+        train,
+        valid,
+        unlabeled_ids,
+        unlabeled_counts,
+        unlabeled_weight,
+        validation_fraction,
+        seed,
     ):
         self.train = train
         self.valid = valid
         self.unlabeled_ids = unlabeled_ids
         self.unlabeled_counts = unlabeled_counts
+        self.unlabeled_weight = unlabeled_weight
         self.validation_fraction = validation_fraction
         self.random_state = np.random.RandomState(seed)
-        # a self-labelled text weighs as much as a given one on average
-        self.mean_weight = None
-        if train.sample_weight is not None:
-            self.mean_weight = float(np.mean(train.sample_weight))
 
     @property
     def n_unlabeled(self):
@@ -130,12 +138,12 @@ class SelfTrainingTexts:
         new = LabelledTexts(
             self.unlabeled_ids[sure],
             proba[sure].argmax(axis=1),
-            None if self.mean_weight is None else np.full(n_sure, self.mean_weight),
-            None if self.unlabeled_counts is None else self.unlabeled_counts[sure],
+            _take_part(self.unlabeled_weight, sure),
+            _take_part(self.unlabeled_counts, sure),
         )
         self.unlabeled_ids = self.unlabeled_ids[~sure]
-        if self.unlabeled_counts is not None:
-            self.unlabeled_counts = self.unlabeled_counts[~sure]
+        self.unlabeled_weight = _take_part(self.unlabeled_weight, ~sure)
+        self.unlabeled_counts = _take_part(self.unlabeled_counts, ~sure)
         if self.valid is None:
             self.train = self.train.extended(new)
             return n_sure

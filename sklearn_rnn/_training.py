@@ -109,8 +109,9 @@ class TrainingRun:
     ``unlabeled`` is the data of the samples ``y`` leaves unlabeled (once
     encoded, token ids), read by a new network's id space and pretraining;
     or None; ``unlabeled_counts``, their whole-text token counts when the
-    bag of words reads them. ``data``, ``y`` and ``sample_weight`` are the
-    labelled samples'.
+    bag of words reads them; ``unlabeled_weight``, their ``sample_weight``,
+    which self-training gives the texts it labels (None without weights).
+    ``data``, ``y`` and ``sample_weight`` are the labelled samples'.
     """
 
     data: object
@@ -127,6 +128,7 @@ class TrainingRun:
     validation: tuple | None = None
     unlabeled: object = None
     unlabeled_counts: object = None
+    unlabeled_weight: np.ndarray | None = None
 
 
 def _given_embeddings(matrix, random_state):
@@ -213,7 +215,7 @@ class Trainer:
         )
         if split is None:
             return None
-        data, y, sample_weight, unlabeled = split
+        data, y, sample_weight, unlabeled, unlabeled_weight = split
         y, classes, sample_weight = check_targets(
             y,
             len(data),
@@ -238,6 +240,7 @@ class Trainer:
             continuing,
             validation=validation,
             unlabeled=unlabeled,
+            unlabeled_weight=unlabeled_weight,
         )
 
     def _check_accelerate_support(self, chunk):
@@ -429,6 +432,7 @@ class Trainer:
                     None if valid_index is None else labelled.take(valid_index),
                     run.unlabeled,
                     run.unlabeled_counts,
+                    run.unlabeled_weight,
                     self.validation_fraction,
                     seed,
                 )

@@ -25,7 +25,7 @@ def split_unlabeled(
     data, y, sample_weight, *, chunk, continuing, pretrain, self_training_rounds=0
 ):
     """The labelled samples' data, labels and weights, and the unlabeled
-    samples' data.
+    samples' data and weights (None without ``sample_weight``).
 
     ``pretrain`` and ``self_training_rounds`` say what a fit learns from
     unlabeled samples; a warning says when it learns nothing from them, and
@@ -55,7 +55,7 @@ def split_unlabeled(
                 "samples to label: mark them with a missing label (None, NaN "
                 "or pd.NA) in y. This fit trains on the labelled samples only.",
             )
-        return data, y, sample_weight, None
+        return data, y, sample_weight, None, None
     if missing.size == len(data):
         if chunk and continuing:
             warn_user(
@@ -96,7 +96,14 @@ def split_unlabeled(
             "pretrain='lm' to pretrain the network on them, or "
             "self_training_rounds to label the surest ones.",
         )
-    return (*labelled_part(data, y, sample_weight, missing), unlabeled)
+    unlabeled_weight = None
+    if unlabeled is not None and sample_weight is not None:
+        unlabeled_weight = check_sample_weight(sample_weight, len(data))[missing]
+    return (
+        *labelled_part(data, y, sample_weight, missing),
+        unlabeled,
+        unlabeled_weight,
+    )
 
 
 def labelled_part(data, y, sample_weight, missing):

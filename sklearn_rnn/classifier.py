@@ -181,14 +181,14 @@ class RNNClassifier(BaseRNNClassifier):
         network is trained on the labelled and self-labelled texts from the
         same starting weights (the pretrained ones, with ``pretrain``).
         Rounds stop early when no unlabeled text is left or none is sure.
-        A self-labelled text weighs the labelled training texts' mean
-        ``sample_weight`` (its own is not read), times ``class_weight`` of
-        its label; ``"balanced"`` counts each round's training texts. Early
-        stopping judges each round on the labelled texts held out of the
-        first and on ``validation_fraction`` of the self-labelled ones,
-        never trained on; ``validation_data``, when given, judges alone.
-        Each round is a whole training, on up to all the texts: expect the
-        fit to take many times as long. Applied by
+        A self-labelled text weighs its own ``sample_weight`` (so lower
+        weights for unlabeled texts trust their labels less), times
+        ``class_weight`` of its label; ``"balanced"`` counts each round's
+        training texts. Early stopping judges each round on the labelled
+        texts held out of the first and on ``validation_fraction`` of the
+        self-labelled ones, never trained on; ``validation_data``, when
+        given, judges alone. Each round is a whole training, on up to all
+        the texts: expect the fit to take many times as long. Applied by
         ``fit`` when it builds a network; ``partial_fit`` and a continued
         ``warm_start`` fit train on labelled texts only (and warn). Not with
         ``accelerate=True``. See :ref:`self_training`.
@@ -612,14 +612,14 @@ class RNNTextClassifier(BaseRNNClassifier):
         network is trained on the labelled and self-labelled texts from the
         same starting weights (the pretrained ones, with ``pretrain``).
         Rounds stop early when no unlabeled text is left or none is sure.
-        A self-labelled text weighs the labelled training texts' mean
-        ``sample_weight`` (its own is not read), times ``class_weight`` of
-        its label; ``"balanced"`` counts each round's training texts. Early
-        stopping judges each round on the labelled texts held out of the
-        first and on ``validation_fraction`` of the self-labelled ones,
-        never trained on; ``validation_data``, when given, judges alone.
-        Each round is a whole training, on up to all the texts: expect the
-        fit to take many times as long. Applied by
+        A self-labelled text weighs its own ``sample_weight`` (so lower
+        weights for unlabeled texts trust their labels less), times
+        ``class_weight`` of its label; ``"balanced"`` counts each round's
+        training texts. Early stopping judges each round on the labelled
+        texts held out of the first and on ``validation_fraction`` of the
+        self-labelled ones, never trained on; ``validation_data``, when
+        given, judges alone. Each round is a whole training, on up to all
+        the texts: expect the fit to take many times as long. Applied by
         ``fit`` when it builds a network; ``partial_fit`` and a continued
         ``warm_start`` fit train on labelled texts only (and warn). Not with
         ``accelerate=True``. See :ref:`self_training`.

@@ -90,10 +90,9 @@ def test_self_labelled_texts_take_weights_as_a_refit_would(labelled_and_unlabele
     self_trained = RNNTextClassifier(
         **settings, self_training_rounds=1, self_training_threshold=0.0
     ).fit(X, y, sample_weight=weights)
-    # a self-labelled text weighs the labelled texts' mean weight
-    refit_weights = np.r_[weights[:40], np.full(160, weights[:40].mean())]
+    # a self-labelled text keeps the weight it was given
     refitted = RNNTextClassifier(**settings).fit(
-        X, y[:40] + given, sample_weight=refit_weights
+        X, y[:40] + given, sample_weight=weights
     )
     np.testing.assert_allclose(
         self_trained.predict_proba(X), refitted.predict_proba(X), rtol=1e-6
@@ -212,7 +211,7 @@ def labelled(ids, y_index, sample_weight, counts):
     return LabelledTexts(ids, np.asarray(y_index), np.asarray(sample_weight), counts)
 
 
-def test_self_labelled_texts_weigh_the_mean_given_weight():
+def test_self_labelled_texts_keep_their_given_weights():
     ids = np.arange(14).reshape(7, 2) + 2
     counts = sp.csr_matrix(np.eye(7, 16))
     texts = SelfTrainingTexts(
@@ -220,6 +219,7 @@ def test_self_labelled_texts_weigh_the_mean_given_weight():
         None,
         ids[2:5],
         counts[2:5],
+        np.array([0.5, 4.0, 2.5]),
         validation_fraction=0.5,
         seed=0,
     )
@@ -227,7 +227,7 @@ def test_self_labelled_texts_weigh_the_mean_given_weight():
     assert texts.label_sure(proba, 0.75) == 2
     np.testing.assert_array_equal(texts.train.ids, ids[[0, 1, 2, 4]])
     np.testing.assert_array_equal(texts.train.y_index, [0, 1, 0, 1])
-    np.testing.assert_array_equal(texts.train.sample_weight, [1.0, 3.0, 2.0, 2.0])
+    np.testing.assert_array_equal(texts.train.sample_weight, [1.0, 3.0, 0.5, 2.5])
     np.testing.assert_array_equal(
         texts.train.counts.toarray(), counts[[0, 1, 2, 4]].toarray()
     )
@@ -235,14 +235,14 @@ def test_self_labelled_texts_weigh_the_mean_given_weight():
     np.testing.assert_array_equal(
         texts.unlabeled_counts.toarray(), counts[[3]].toarray()
     )
-    # a later round's weights stay relative to the given ones
+    np.testing.assert_array_equal(texts.unlabeled_weight, [4.0])
     assert texts.label_sure(np.array([[0.1, 0.9]]), 0.75) == 1
-    np.testing.assert_array_equal(texts.train.sample_weight, [1.0, 3.0, 2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(texts.train.sample_weight, [1.0, 3.0, 0.5, 2.5, 4.0])
     assert texts.n_unlabeled == 0 and texts.unlabeled_texts() is None
     train = texts.train.encoded(np.array(["a", "b"]), {"a": 1.0, "b": 2.0})
     # class weight times sample weight, scaled to mean 1
     np.testing.assert_allclose(
-        train.sample_weight.numpy(), np.array([1, 6, 2, 4, 4]) / 3.4, rtol=1e-6
+        train.sample_weight.numpy(), np.array([1, 6, 0.5, 5, 8]) / 4.1, rtol=1e-6
     )
 
 
@@ -253,6 +253,7 @@ def test_a_share_of_the_self_labelled_texts_is_held_out():
         labelled(ids[1:2], [1], [1.0], None),
         ids[2:],
         None,
+        np.arange(2.0, 7.0),  # text k weighs k
         validation_fraction=0.4,
         seed=0,
     )
@@ -263,6 +264,9 @@ def test_a_share_of_the_self_labelled_texts_is_held_out():
     trained = {tuple(row) for row in texts.train.ids[1:]}
     assert held_out | trained == {tuple(row) for row in ids[2:]}
     assert not held_out & trained
+    # each self-labelled text keeps its weight, held out or trained on
+    for part in (texts.valid, texts.train):
+        np.testing.assert_array_equal(part.sample_weight[1:], (part.ids[1:, 0] - 2) / 2)
     assert len(texts.labelled_texts()) == 7
 
 
