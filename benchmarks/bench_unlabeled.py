@@ -191,8 +191,13 @@ def fit_and_score(job):
         job["self_training_rounds"],
         job["overrides"],
     )
+    fit_params = {}
     if job["model"] in READ_UNLABELED:
         texts, labels = texts + extra, labels + [None] * len(extra)
+        if job["unlabeled_weight"] is not None:
+            weights = np.ones(len(texts))
+            weights[labelled:] = job["unlabeled_weight"]
+            fit_params["sample_weight"] = weights
     round_accuracy, scoring_seconds = [], []
 
     def score_round(model):
@@ -203,7 +208,7 @@ def fit_and_score(job):
     if isinstance(estimator, SelfTrainingLoop):
         estimator.on_round = score_round
     start = time.perf_counter()
-    estimator.fit(texts, labels)
+    estimator.fit(texts, labels, **fit_params)
     seconds = time.perf_counter() - start - sum(scoring_seconds)
     return {
         "setting": job["setting"],
@@ -250,6 +255,13 @@ def main():
     parser.add_argument(
         "--models", nargs="+", default=list(MODELS), choices=MODELS + SELF_TRAINING
     )
+    parser.add_argument(
+        "--unlabeled-weight",
+        type=float,
+        help="sample_weight of the unlabeled texts (the labelled ones weigh 1), "
+        "which the texts self-training labels keep; for the estimator's own "
+        "models only",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="models fitted at once")
     parser.add_argument(
         "--set",
@@ -264,6 +276,12 @@ def main():
         return
     args = parse_args(parser)
     overrides = parse_overrides(args.set, parser)
+    wrapped = set(args.models) - {"pretrain", "self_training", "pretrain_self_training"}
+    if args.unlabeled_weight is not None and wrapped & set(READ_UNLABELED):
+        parser.error(
+            "--unlabeled-weight is passed to RNNTextClassifier.fit only: not "
+            f"with {', '.join(sorted(wrapped & set(READ_UNLABELED)))}"
+        )
     jobs = [
         {
             "setting": name,
@@ -277,6 +295,7 @@ def main():
             "max_test": QUICK_TEST if args.quick else args.max_test,
             "pretrain_epochs": args.pretrain_epochs,
             "self_training_rounds": args.self_training_rounds,
+            "unlabeled_weight": args.unlabeled_weight,
             "overrides": {**overrides, **({"max_epochs": 1} if args.quick else {})},
         }
         for name, dataset, n_labelled, n_unlabeled in settings(args)
