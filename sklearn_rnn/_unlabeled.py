@@ -112,6 +112,12 @@ def labelled_part(data, y, sample_weight, missing):
     labelled = np.setdiff1d(np.arange(len(data)), missing)
     if sample_weight is not None:
         sample_weight = check_sample_weight(sample_weight, len(data))[labelled]
+        if not sample_weight.any():
+            raise ValueError(
+                f"sample_weight is 0 for all {len(labelled)} labelled samples: "
+                "only unlabeled samples (None, NaN or pd.NA in y) weigh "
+                "anything, and they have no label to learn from or score."
+            )
     return take_samples(data, labelled), labelled_only(y, labelled), sample_weight
 
 

@@ -426,6 +426,16 @@ def test_score_checks_the_weights(keyword_texts, unlabeled_texts):
         clf.score(X_all, y_all, sample_weight=[1.0] * 3)
     weights = np.r_[np.ones(120), np.zeros(80)]
     assert clf.score(X_all, y_all, sample_weight=weights) == clf.score(*keyword_texts)
+    only_unlabeled_weigh = "sample_weight is 0 for all 120 labelled samples"
+    with pytest.raises(ValueError, match=only_unlabeled_weigh):
+        clf.score(X_all, y_all, sample_weight=1 - weights)
+
+
+def test_weights_only_on_unlabeled_texts_are_an_error(keyword_texts, unlabeled_texts):
+    X_all, y_all = with_unlabeled(keyword_texts, unlabeled_texts)
+    weights = np.r_[np.zeros(120), np.ones(80)]
+    with pytest.raises(ValueError, match="sample_weight is 0 for all 120 labelled"):
+        RNNTextClassifier(**PRETRAIN).fit(X_all, y_all, sample_weight=weights)
 
 
 def test_missing_labels_that_numpy_made_text_are_flagged(keyword_texts):
