@@ -18,7 +18,6 @@ from types import MappingProxyType
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -59,6 +58,7 @@ from ._net_builder import (
 from ._param_validation import python_scalar
 from ._self_training import LabelledTexts, SelfTrainingTexts
 from ._unlabeled import quiet_unlabeled_only_ids, split_unlabeled
+from ._validation_split import describe_split, stratified_split, uses_early_stopping
 from ._warnings import warn_user
 from .batching import EncodedTexts
 from .embeddings import embedding_matrix
@@ -80,9 +80,6 @@ HISTORY_KEYS = (
     "lr",
     "dur",
 )
-# With "auto", early stopping needs this many training samples: below it, a
-# validation split is too small to judge epochs by.
-AUTO_EARLY_STOPPING_MIN_SAMPLES = 1000
 # The parameters that decide what a text's tokens are.
 TOKENIZING_PARAMETERS = ("lowercase", "token_pattern", "tokenizer", "analyzer")
 
@@ -394,12 +391,25 @@ class Trainer:
             rescale=not run.chunk,
         )
         seed = self._seed(run)
-        early_stopping = not run.chunk and self._uses_early_stopping(
-            y_index, len(run.classes), run.validation
+        early_stopping = not run.chunk and uses_early_stopping(
+            self.early_stopping,
+            self.validation_fraction,
+            y_index,
+            len(run.classes),
+            run.validation,
         )
         if self.verbose and not run.chunk:
             say = print if run.accelerator is None else print_on_main_process
-            say(self._describe_split(len(y_index), early_stopping, run.validation))
+            say(
+                describe_split(
+                    self.early_stopping,
+                    self.validation_fraction,
+                    self.max_epochs,
+                    len(y_index),
+                    early_stopping,
+                    run.validation,
+                )
+            )
         embeddings, coverage = None, None
         if run.continuing:
             coverage = getattr(self, "pretrained_coverage_", None)
@@ -409,9 +419,11 @@ class Trainer:
         labelled = LabelledTexts(run.data, y_index, run.sample_weight, run.counts)
         with seeded_generators(seed, run.device):
             if run.validation is None:
-                train_index, valid_index = self._split(
-                    y_index, len(run.classes), seed, early_stopping
-                )
+                train_index, valid_index = None, None
+                if early_stopping:
+                    train_index, valid_index = stratified_split(
+                        y_index, len(run.classes), self.validation_fraction, seed
+                    )
                 valid = None
                 if valid_index is not None:
                     valid = labelled.take(valid_index).encoded_with(
@@ -705,93 +717,6 @@ class Trainer:
             )
         return EncodedTexts(ids, y_index, weights, counts)
 
-    def _uses_early_stopping(self, y_index, n_classes, validation=None):
-        """Whether this fit stops early.
-
-        ``"auto"`` needs enough samples, and a stratified split that keeps
-        every class on both sides; without one it trains without stopping
-        early, where ``True`` would be an error. Given validation data, it
-        stops early unless ``early_stopping=False``.
-        """
-        if validation is not None:
-            return self.early_stopping is not False
-        if self.early_stopping != "auto":
-            return bool(self.early_stopping)
-        n_samples = len(y_index)
-        n_valid = self._n_validation(n_samples)
-        return (
-            n_samples >= AUTO_EARLY_STOPPING_MIN_SAMPLES
-            and min(n_valid, n_samples - n_valid) >= n_classes
-            and np.bincount(y_index, minlength=n_classes).min() >= 2
-        )
-
-    def _n_validation(self, n_samples):
-        return validation_size(n_samples, self.validation_fraction)
-
-    def _describe_split(self, n_samples, early_stopping, validation=None):
-        """One line saying whether early stopping is on, why, and what it
-        holds out."""
-        if validation is not None:
-            n_valid = f"{len(validation[1]):,}"
-            if not early_stopping:
-                return (
-                    f"Early stopping is off (early_stopping=False): training on "
-                    f"all {n_samples:,} texts for {self.max_epochs} epochs, "
-                    f"measuring the loss on the {n_valid} validation texts given."
-                )
-            return (
-                f"Early stopping is on, judged on the {n_valid} validation texts "
-                f"given: training on all {n_samples:,} texts."
-            )
-        why = ""
-        if self.early_stopping == "auto":
-            limit = f"{AUTO_EARLY_STOPPING_MIN_SAMPLES:,}"
-            why = (
-                f" (by default from {limit} texts)"
-                if early_stopping
-                else f" (by default below {limit} texts, or when a validation "
-                "split cannot hold every class)"
-            )
-        if not early_stopping:
-            return (
-                f"Early stopping is off{why}: training on all {n_samples:,} "
-                f"texts for {self.max_epochs} epochs."
-            )
-        n_valid = self._n_validation(n_samples)
-        return (
-            f"Early stopping is on{why}: training on {n_samples - n_valid:,} "
-            f"texts, {n_valid:,} held out for validation."
-        )
-
-    def _split(self, y_index, n_classes, seed, early_stopping):
-        """The positions of the training samples and of the validation ones:
-        a stratified split; (None, None), all training, without early
-        stopping."""
-        if not early_stopping:
-            return None, None
-        n_valid = self._n_validation(len(y_index))
-        if n_valid < n_classes or len(y_index) - n_valid < n_classes:
-            raise ValueError(
-                f"early_stopping needs a validation split of "
-                f"validation_fraction={self.validation_fraction} that holds every "
-                f"one of the {n_classes} classes, and a training part that does "
-                f"too; with {len(y_index)} samples the split has {n_valid} "
-                "validation samples. Use more data, a larger validation_fraction "
-                "or early_stopping=False."
-            )
-        try:
-            return train_test_split(
-                np.arange(len(y_index)),
-                test_size=n_valid,
-                stratify=y_index,
-                random_state=np.random.RandomState(seed),
-            )
-        except ValueError as error:
-            raise ValueError(
-                "early_stopping could not make a stratified validation split "
-                f"(validation_fraction={self.validation_fraction}): {error}"
-            ) from None
-
 
 class TextTrainer(Trainer):
     """One fit of a recurrent classifier on raw texts: vectorizer, pretrained
@@ -948,11 +873,6 @@ def text_inputs(vectorizer, net, texts):
     """The ids of ``texts`` for ``net``, with their whole-text counts when its
     bag of words reads them."""
     return encode(vectorizer, texts, counts=net.module_.bag is not None)
-
-
-def validation_size(n_samples, fraction):
-    """How many of ``n_samples`` early stopping holds out for validation."""
-    return int(np.ceil(fraction * n_samples))
 
 
 def _id_space_of(ids, unlabeled=None):

@@ -913,7 +913,7 @@ def _training_summary(estimator, n_texts, seconds, path, n_given_valid=None):
         if n_given_valid is not None:
             texts += f" (validated on {_texts(n_given_valid)} of --validation-data)"
         else:
-            from ._training import validation_size
+            from ._validation_split import validation_size
 
             n_valid = validation_size(n_texts, estimator.validation_fraction)
             texts = f"{_texts(n_texts - n_valid)} ({n_valid:,} held out for validation)"
