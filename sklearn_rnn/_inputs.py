@@ -360,7 +360,7 @@ def check_sample_weight(sample_weight, n_samples):
     if not np.all(np.isfinite(weights)) or weights.min() < 0:
         raise ValueError("sample_weight must be finite and non-negative.")
     if not weights.any():
-        raise ValueError("sample_weight sums to 0: no sample would be learnt.")
+        raise ValueError("sample_weight sums to 0: no sample would count.")
     return weights
 
 

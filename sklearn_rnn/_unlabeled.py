@@ -96,14 +96,19 @@ def split_unlabeled(
             "pretrain='lm' to pretrain the network on them, or "
             "self_training_rounds to label the surest ones.",
         )
+    labelled = labelled_part(data, y, sample_weight, missing)
     unlabeled_weight = None
     if unlabeled is not None and sample_weight is not None:
         unlabeled_weight = check_sample_weight(sample_weight, len(data))[missing]
-    return (
-        *labelled_part(data, y, sample_weight, missing),
-        unlabeled,
-        unlabeled_weight,
-    )
+        if self_training_rounds and not chunk and not unlabeled_weight.any():
+            warn_user(
+                f"sample_weight is 0 for all {missing.size} unlabeled samples: "
+                "the texts self-training labels keep their weight, so "
+                f"self_training_rounds={self_training_rounds} learns nothing "
+                "from them. Give them the weight their labels deserve (1 "
+                "counts them as much as a given label).",
+            )
+    return (*labelled, unlabeled, unlabeled_weight)
 
 
 def labelled_part(data, y, sample_weight, missing):

@@ -354,3 +354,17 @@ def test_what_runs_with_the_generators_kept_leaves_later_draws_alone():
     with seeded_generators(0, "cpu"):
         expected = torch.rand(3)
     assert torch.equal(after, expected)
+
+
+def test_unlabeled_texts_that_weigh_nothing_warn(labelled_and_unlabeled):
+    X, y, _ = labelled_and_unlabeled
+    weights = np.r_[np.ones(40), np.zeros(160)]
+    settings = {**FAST, "self_training_rounds": 1, "self_training_threshold": 0.0}
+    with pytest.warns(UserWarning, match="0 for all 160 unlabeled samples"):
+        clf = RNNTextClassifier(**settings).fit(X, y, sample_weight=weights)
+    assert clf.self_labelled_per_round_ == [160]
+    # one that weighs something is learnt from: no warning
+    weights[-1] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        RNNTextClassifier(**settings).fit(X, y, sample_weight=weights)
