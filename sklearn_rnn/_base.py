@@ -12,7 +12,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ._device import PRECISIONS
-from ._inputs import unlabeled_positions
+from ._inputs import check_sample_weight, unlabeled_positions
 from ._net import proba_from_logits
 from ._net_builder import LR_SCHEDULES, OPTIMIZERS
 from ._param_validation import (
@@ -209,7 +209,9 @@ class BaseRNNClassifier(ClassifierMixin, BaseEstimator):
                 "pd.NA), so there is no accuracy to measure."
             )
         if missing.size:
-            data, y, sample_weight = labelled_part(data, y, sample_weight, missing)
+            data, y, sample_weight = labelled_part(
+                data, y, check_sample_weight(sample_weight, len(data)), missing
+            )
         return super().score(data, y, sample_weight)
 
     # What the prediction methods of both estimators make of the logits

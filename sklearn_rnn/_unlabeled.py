@@ -96,10 +96,11 @@ def split_unlabeled(
             "pretrain='lm' to pretrain the network on them, or "
             "self_training_rounds to label the surest ones.",
         )
+    sample_weight = check_sample_weight(sample_weight, len(data))
     labelled = labelled_part(data, y, sample_weight, missing)
     unlabeled_weight = None
     if unlabeled is not None and sample_weight is not None:
-        unlabeled_weight = check_sample_weight(sample_weight, len(data))[missing]
+        unlabeled_weight = sample_weight[missing]
         if self_training_rounds and not chunk and not unlabeled_weight.any():
             warn_user(
                 f"sample_weight is 0 for all {missing.size} unlabeled samples: "
@@ -112,11 +113,12 @@ def split_unlabeled(
 
 
 def labelled_part(data, y, sample_weight, missing):
-    """The data, labels and checked weights of the samples not at the
-    positions ``missing``."""
+    """The data, labels and weights of the samples not at the positions
+    ``missing``; ``sample_weight`` is checked (``check_sample_weight``) or
+    None."""
     labelled = np.setdiff1d(np.arange(len(data)), missing)
     if sample_weight is not None:
-        sample_weight = check_sample_weight(sample_weight, len(data))[labelled]
+        sample_weight = sample_weight[labelled]
         if not sample_weight.any():
             raise ValueError(
                 f"sample_weight is 0 for all {len(labelled)} labelled samples: "
