@@ -418,20 +418,15 @@ class Trainer:
         self_training = self._self_trains(run)
         labelled = LabelledTexts(run.data, y_index, run.sample_weight, run.counts)
         with seeded_generators(seed, run.device):
-            if run.validation is None:
-                train_index, valid_index = None, None
-                if early_stopping:
-                    train_index, valid_index = stratified_split(
-                        y_index, len(run.classes), self.validation_fraction, seed
-                    )
-                valid = None
-                if valid_index is not None:
-                    valid = labelled.take(valid_index).encoded_with(
-                        weights, valid_index
-                    )
-            else:
-                train_index = valid_index = None
+            train_index = valid_texts = valid = None
+            if run.validation is not None:
                 valid = self._given_validation(run)
+            elif early_stopping:
+                train_index, valid_index = stratified_split(
+                    y_index, len(run.classes), self.validation_fraction, seed
+                )
+                valid_texts = labelled.take(valid_index)
+                valid = valid_texts.encoded_with(weights, valid_index)
             train_texts = labelled.take(train_index)
             train = train_texts.encoded_with(weights, train_index)
             net, start = self._train_net(
@@ -441,7 +436,7 @@ class Trainer:
             if self_training:
                 texts = SelfTrainingTexts(
                     train_texts,
-                    None if valid_index is None else labelled.take(valid_index),
+                    valid_texts,
                     run.unlabeled,
                     run.unlabeled_counts,
                     run.unlabeled_weight,
