@@ -1,6 +1,11 @@
 """Small generated data sets and settings that keep real training fast."""
 
+import warnings
+
 import numpy as np
+from sklearn.model_selection import GridSearchCV, KFold
+
+from sklearn_rnn import RNNTextClassifier
 
 # Tiny network and few epochs: real training that takes a fraction of a second.
 FAST = {
@@ -50,3 +55,20 @@ def word_order_data(n_samples, seed=0):
         texts.append(" ".join(tokens))
         labels.append(int(first < second))
     return texts, np.array(labels)
+
+
+def search_with_unlabeled(param_grid, X, y, n_splits):
+    """A GridSearchCV over ``RNNTextClassifier(**FAST)`` with the default
+    scoring, fitted on texts some of whose labels ``y`` leaves missing (the
+    warnings about them silenced), after checking that every fold scored."""
+    search = GridSearchCV(
+        RNNTextClassifier(**FAST),
+        param_grid,
+        cv=KFold(n_splits, shuffle=True, random_state=0),
+        error_score="raise",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        search.fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    return search

@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import FAST, keyword_data
+from helpers import FAST, keyword_data, search_with_unlabeled
 from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.semi_supervised import SelfTrainingClassifier
 
 from sklearn_rnn import (
@@ -271,16 +270,7 @@ def test_score_and_search_ignore_unlabeled_texts(keyword_texts, unlabeled_texts)
     assert clf.score(X_all, y_all) == clf.score(X, y)
     with pytest.raises(ValueError, match="every sample is unlabeled"):
         clf.score(unlabeled_texts, [None] * len(unlabeled_texts))
-    search = GridSearchCV(
-        RNNTextClassifier(**FAST),
-        {"pretrain": [None, "lm"]},
-        cv=KFold(3, shuffle=True, random_state=0),
-        error_score="raise",
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        search.fit(X_all, y_all)
-    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    search = search_with_unlabeled({"pretrain": [None, "lm"]}, X_all, y_all, 3)
     assert search.best_estimator_.classes_.tolist() == ["neg", "pos"]
 
 
