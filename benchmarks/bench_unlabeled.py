@@ -73,13 +73,13 @@ from sklearn.semi_supervised import SelfTrainingClassifier
 from sklearn_rnn import RNNClassifier, RNNTextClassifier, TextVectorizer
 
 MODELS = ("default", "pretrain", "tfidf_bigram_lr")
-SELF_TRAINING = (
-    "self_training",
-    "pretrain_self_training",
+# self-training around a model: fit takes no sample_weight
+WRAPPED_SELF_TRAINING = (
     "tfidf_self_training",
     "rnn_self_training",
     "text_self_training",
 )
+SELF_TRAINING = ("self_training", "pretrain_self_training", *WRAPPED_SELF_TRAINING)
 THRESHOLD = 0.75  # SelfTrainingClassifier's default
 # texts without a label: their words are read, as by pretraining
 READ_UNLABELED = ("pretrain", *SELF_TRAINING)
@@ -276,11 +276,11 @@ def main():
         return
     args = parse_args(parser)
     overrides = parse_overrides(args.set, parser)
-    wrapped = set(args.models) - {"pretrain", "self_training", "pretrain_self_training"}
-    if args.unlabeled_weight is not None and wrapped & set(READ_UNLABELED):
+    wrapped = sorted(set(args.models) & set(WRAPPED_SELF_TRAINING))
+    if args.unlabeled_weight is not None and wrapped:
         parser.error(
             "--unlabeled-weight is passed to RNNTextClassifier.fit only: not "
-            f"with {', '.join(sorted(wrapped & set(READ_UNLABELED)))}"
+            f"with {', '.join(wrapped)}"
         )
     jobs = [
         {
